@@ -1,5 +1,5 @@
 //! The plugin world that uploads are checked against, and the check that an
-//! component's world fits inside it.
+//! uploaded component's world fits inside it.
 //!
 //! A component's world is decoded from its binary and compared structurally
 //! with the reference world parsed from the repository's WIT file: types match
