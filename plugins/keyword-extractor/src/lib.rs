@@ -1,0 +1,160 @@
+//! The `keyword-extractor` sample plugin: YAKE keywords and keyphrases of a
+//! note.
+//!
+//! Candidates are phrases of one to three words that neither start nor end
+//! with an English stop word and contain no number. Each gets a YAKE score
+//! (lower is better) from the casing, position, frequency, context and spread
+//! of its words. A candidate whose lower-case form is more than 90% similar
+//! (normalized Levenshtein) to a better one is dropped as a duplicate.
+//!
+//! Arguments (JSON): `{"max_keywords": n}` with n in 1..=100, default 10.
+//!
+//! Output (JSON): `{"keywords": [{"phrase": "...", "score": x}, ...]}`, best
+//! (lowest score) first, each phrase as it first appears in the note.
+//!
+//! Limits: only the first [`MAX_WORDS`] words of the note are read, which
+//! bounds memory on a 1 MiB note.
+
+mod args;
+mod dedup;
+mod tokens;
+mod yake;
+
+use serde::Serialize;
+
+pub use args::{ArgsError, DEFAULT_MAX_KEYWORDS, MAX_KEYWORDS, parse_max_keywords};
+
+/// Number of words, from the start of the note, that are read. Later words
+/// do not count. 50,000 words is about 300 KB of English prose.
+pub const MAX_WORDS: usize = 50_000;
+
+/// The plugin's output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Keywords {
+    /// The keywords, best first.
+    pub keywords: Vec<Keyword>,
+}
+
+/// One keyword or keyphrase.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Keyword {
+    /// The phrase as it first appears in the note.
+    pub phrase: String,
+    /// YAKE score: positive, and lower means more relevant.
+    pub score: f64,
+}
+
+/// Extracts up to `max_keywords` keywords from `text`. Deterministic: equal
+/// scores keep the order in which the phrases first appear.
+pub fn extract_keywords(text: &str, max_keywords: usize) -> Keywords {
+    let mut kept: Vec<yake::ScoredPhrase> = Vec::new();
+    for phrase in yake::score_phrases(text, MAX_WORDS) {
+        if kept.len() >= max_keywords {
+            break;
+        }
+        let duplicate = kept
+            .iter()
+            .any(|k| dedup::similarity(&k.key, &phrase.key) > dedup::DUPLICATE_THRESHOLD);
+        if !duplicate {
+            kept.push(phrase);
+        }
+    }
+
+    Keywords {
+        keywords: kept
+            .into_iter()
+            .map(|p| Keyword {
+                phrase: p.surface,
+                score: p.score,
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ETHER: &str = "The luminiferous ether was thought to fill all space. \
+        Light waves travel through the ether, physicists said. \
+        Michelson and Morley measured the speed of light in two directions. \
+        They found no motion through the ether. \
+        Einstein later showed that the ether was not needed to explain light.";
+
+    fn phrases(keywords: &Keywords) -> Vec<&str> {
+        keywords
+            .keywords
+            .iter()
+            .map(|k| k.phrase.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn pins_top_keywords_of_short_text() {
+        // yake 0.7.3 returns the same five phrases first on this text.
+        let keywords = extract_keywords(ETHER, 5);
+        assert_eq!(
+            phrases(&keywords),
+            [
+                "fill all space",
+                "thought to fill",
+                "luminiferous ether",
+                "ether",
+                "space"
+            ]
+        );
+        assert!(
+            (keywords.keywords[0].score - 0.035_318_873).abs() < 1e-6,
+            "{keywords:?}"
+        );
+    }
+
+    #[test]
+    fn scores_ascend() {
+        let keywords = extract_keywords(ETHER, 20);
+        for pair in keywords.keywords.windows(2) {
+            assert!(pair[0].score <= pair[1].score, "{pair:?}");
+        }
+        assert!(keywords.keywords.iter().all(|k| k.score > 0.0));
+    }
+
+    #[test]
+    fn max_keywords_bounds_output() {
+        assert_eq!(extract_keywords(ETHER, 1).keywords.len(), 1);
+        assert_eq!(extract_keywords(ETHER, 3).keywords.len(), 3);
+    }
+
+    #[test]
+    fn same_input_gives_same_output() {
+        assert_eq!(extract_keywords(ETHER, 10), extract_keywords(ETHER, 10));
+    }
+
+    #[test]
+    fn near_duplicates_are_dropped() {
+        let text =
+            "Whale ships hunt whales. The whale ship and whale ships sail. A whale ship sank.";
+        let keywords = extract_keywords(text, 20);
+        let lower: Vec<String> = keywords
+            .keywords
+            .iter()
+            .map(|k| k.phrase.to_lowercase())
+            .collect();
+        assert!(
+            !(lower.contains(&"whale ship".to_owned())
+                && lower.contains(&"whale ships".to_owned())),
+            "{lower:?}"
+        );
+    }
+
+    #[test]
+    fn empty_note_has_no_keywords() {
+        assert!(extract_keywords("", 10).keywords.is_empty());
+    }
+
+    #[test]
+    fn output_serializes_as_documented() {
+        let json = serde_json::to_value(extract_keywords("Ether waves. Ether drift.", 1)).unwrap();
+        assert_eq!(json["keywords"][0]["phrase"], "Ether waves");
+        assert!(json["keywords"][0]["score"].is_f64());
+    }
+}
