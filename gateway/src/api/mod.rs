@@ -1,0 +1,79 @@
+//! HTTP routes, middleware and request extractors.
+
+mod auth;
+mod health;
+mod json;
+mod notes;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, MatchedPath};
+use axum::http::Request;
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnRequest, DefaultOnResponse, TraceLayer};
+use tracing::{Level, Span};
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+pub use json::ApiJson;
+
+/// Builds the router with every route and middleware.
+///
+/// Each request gets an `x-request-id` (kept if the client sent one, echoed in
+/// the response) and an `info`-level `request` span carrying that id, the
+/// matched route, and, once known, the user id and note id. Requests and
+/// responses are logged at `debug`; errors are logged by [`ApiError`].
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.limits.max_request_bytes;
+
+    let middleware = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(make_request_span)
+                .on_request(DefaultOnRequest::new().level(Level::DEBUG))
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG))
+                .on_failure(()),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id());
+
+    Router::new()
+        .route("/healthz", get(health::liveness))
+        .route("/readyz", get(health::readiness))
+        .route("/v1/auth/signup", post(auth::signup))
+        .route("/v1/auth/login", post(auth::login))
+        .route("/v1/notes", post(notes::create).get(notes::list))
+        .route(
+            "/v1/notes/{id}",
+            get(notes::get).put(notes::replace).delete(notes::delete),
+        )
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware)
+        .with_state(state)
+}
+
+fn make_request_span(request: &Request<Body>) -> Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route,
+        request_id,
+        user_id = tracing::field::Empty,
+        note_id = tracing::field::Empty,
+    )
+}

@@ -1,0 +1,77 @@
+//! Shared state handed to every request handler.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::{PasswordError, PasswordHasher, TokenService};
+use crate::crypto::MasterKey;
+use crate::store::Store;
+
+/// Size limits on what a caller sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum request body, in bytes. Default 2 MiB, which leaves room for a
+    /// maximum-size note body with JSON escaping.
+    pub max_request_bytes: usize,
+    /// Maximum note title, in bytes of UTF-8. Default 1,024.
+    pub max_title_bytes: usize,
+    /// Maximum note body, in bytes of UTF-8. Default 1 MiB.
+    pub max_note_body_bytes: usize,
+    /// Maximum notes per list page. Default 100.
+    pub max_page_size: u32,
+    /// Notes per list page when the request gives no `limit`. Default 50.
+    pub default_page_size: u32,
+}
+
+impl Limits {
+    /// The defaults listed on each field.
+    pub const DEFAULT: Self = Self {
+        max_request_bytes: 2 * 1024 * 1024,
+        max_title_bytes: 1024,
+        max_note_body_bytes: 1024 * 1024,
+        max_page_size: 100,
+        default_page_size: 50,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The deployment's master key, for deriving per-user note keys.
+    pub master_key: Arc<MasterKey>,
+    /// Access-token issuer and verifier.
+    pub tokens: Arc<TokenService>,
+    /// Argon2id password hasher.
+    pub passwords: Arc<PasswordHasher>,
+    /// Request and field limits.
+    pub limits: Limits,
+}
+
+impl AppState {
+    /// Builds the state; hashes one decoy password, which takes tens of
+    /// milliseconds.
+    pub fn new(
+        store: Arc<dyn Store>,
+        master_key: MasterKey,
+        token_lifetime: Duration,
+        limits: Limits,
+    ) -> Result<Self, PasswordError> {
+        let tokens = TokenService::new(&master_key, token_lifetime);
+
+        Ok(Self {
+            store,
+            master_key: Arc::new(master_key),
+            tokens: Arc::new(tokens),
+            passwords: Arc::new(PasswordHasher::new()?),
+            limits,
+        })
+    }
+}

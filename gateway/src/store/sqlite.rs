@@ -1,0 +1,232 @@
+//! The SQLite backend: the embedded default, one file in the data folder.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{
+    NewUser, NoteRecord, NoteReplacement, NoteStore, NoteSummaryRecord, Store, StoreError,
+    StoreKind, UserRecord, UserStore, is_unique_violation,
+};
+use crate::ids::{NoteId, UserId};
+
+/// Connections in the pool. SQLite allows one writer at a time; readers run in
+/// parallel in WAL mode.
+const MAX_CONNECTIONS: u32 = 4;
+
+/// How long a writer waits for the database lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A store on a SQLite database.
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+type UserRow = (Uuid, String, String, Vec<u8>);
+type NoteRow = (Uuid, Uuid, Vec<u8>, Vec<u8>, OffsetDateTime, OffsetDateTime);
+type NoteSummaryRow = (Uuid, Vec<u8>, OffsetDateTime, OffsetDateTime);
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file at `path` and migrates it.
+    pub async fn open_file(path: &Path) -> Result<Self, StoreError> {
+        Self::open(SqliteConnectOptions::new().filename(path)).await
+    }
+
+    /// Opens the database named by a `sqlite:` URL and migrates it.
+    pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+        Self::open(SqliteConnectOptions::from_str(url)?).await
+    }
+
+    async fn open(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+
+        Ok(Self { pool })
+    }
+}
+
+fn user_from_row((id, username, password_hash, key_salt): UserRow) -> UserRecord {
+    UserRecord {
+        id: UserId::from_uuid(id),
+        username,
+        password_hash,
+        key_salt,
+    }
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn create_user(&self, user: &NewUser) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO users (id, username, password_hash, key_salt, created_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(user.id.as_uuid())
+        .bind(&user.username)
+        .bind(&user.password_hash)
+        .bind(&user.key_salt)
+        .bind(user.created_at)
+        .execute(&self.pool)
+        .await;
+
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if is_unique_violation(&error) => Err(StoreError::UsernameTaken),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn find_user_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT id, username, password_hash, key_salt FROM users WHERE username = ?",
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(user_from_row))
+    }
+
+    async fn find_user(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+        let row: Option<UserRow> =
+            sqlx::query_as("SELECT id, username, password_hash, key_salt FROM users WHERE id = ?")
+                .bind(id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(user_from_row))
+    }
+}
+
+#[async_trait]
+impl NoteStore for SqliteStore {
+    async fn insert_note(&self, note: &NoteRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO notes (id, owner_id, title_sealed, body_sealed, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(note.id.as_uuid())
+        .bind(note.owner.as_uuid())
+        .bind(&note.title_sealed)
+        .bind(&note.body_sealed)
+        .bind(note.created_at)
+        .bind(note.updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_notes(
+        &self,
+        owner: UserId,
+        before: Option<NoteId>,
+        limit: u32,
+    ) -> Result<Vec<NoteSummaryRecord>, StoreError> {
+        let rows: Vec<NoteSummaryRow> = sqlx::query_as(
+            "SELECT id, title_sealed, created_at, updated_at FROM notes \
+             WHERE owner_id = ? AND (? IS NULL OR id < ?) \
+             ORDER BY id DESC LIMIT ?",
+        )
+        .bind(owner.as_uuid())
+        .bind(before.map(|id| *id.as_uuid()))
+        .bind(before.map(|id| *id.as_uuid()))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+
+        let notes = rows
+            .into_iter()
+            .map(
+                |(id, title_sealed, created_at, updated_at)| NoteSummaryRecord {
+                    id: NoteId::from_uuid(id),
+                    title_sealed,
+                    created_at,
+                    updated_at,
+                },
+            )
+            .collect();
+        Ok(notes)
+    }
+
+    async fn get_note(&self, owner: UserId, id: NoteId) -> Result<Option<NoteRecord>, StoreError> {
+        let row: Option<NoteRow> = sqlx::query_as(
+            "SELECT id, owner_id, title_sealed, body_sealed, created_at, updated_at FROM notes \
+             WHERE id = ? AND owner_id = ?",
+        )
+        .bind(id.as_uuid())
+        .bind(owner.as_uuid())
+        .fetch_optional(&self.pool)
+        .await?;
+
+        Ok(row.map(
+            |(id, owner, title_sealed, body_sealed, created_at, updated_at)| NoteRecord {
+                id: NoteId::from_uuid(id),
+                owner: UserId::from_uuid(owner),
+                title_sealed,
+                body_sealed,
+                created_at,
+                updated_at,
+            },
+        ))
+    }
+
+    async fn replace_note(
+        &self,
+        owner: UserId,
+        id: NoteId,
+        replacement: &NoteReplacement,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        let created_at: Option<(OffsetDateTime,)> = sqlx::query_as(
+            "UPDATE notes SET title_sealed = ?, body_sealed = ?, updated_at = ? \
+             WHERE id = ? AND owner_id = ? RETURNING created_at",
+        )
+        .bind(&replacement.title_sealed)
+        .bind(&replacement.body_sealed)
+        .bind(replacement.updated_at)
+        .bind(id.as_uuid())
+        .bind(owner.as_uuid())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(created_at.map(|(created_at,)| created_at))
+    }
+
+    async fn delete_note(&self, owner: UserId, id: NoteId) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM notes WHERE id = ? AND owner_id = ?")
+            .bind(id.as_uuid())
+            .bind(owner.as_uuid())
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn kind(&self) -> StoreKind {
+        StoreKind::Sqlite
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
