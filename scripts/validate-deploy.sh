@@ -107,7 +107,7 @@ check_policy() {
     }
 }
 
-# Runs one check on the real deploy/ folder; it must pass.
+# Runs one check on the real deploy/ folder, which must pass.
 expect_valid() {
     local name=$1 check=$2
     local output

@@ -3,10 +3,10 @@
 Usage: python3 policy.py DEPLOY_DIR
 
 A schema accepts a Deployment that runs as root, a Service whose selector
-matches no pod, or a collector pipeline that names an exporter nobody
-defined. This script rejects those: the gateway's security settings in
-Kubernetes and compose, the references between manifests, and the wiring of
-the OpenTelemetry collector configuration. It prints one line per violation
+matches no pod, or a collector pipeline that names an exporter that is not
+defined. This script rejects those. It checks the gateway's security
+settings in Kubernetes and compose, the references between manifests, and
+the wiring of the OpenTelemetry collector configuration. It prints one line per violation
 and exits with status 1 if there is any.
 
 Requires PyYAML.
@@ -256,7 +256,7 @@ def main(arguments):
         check_compose(deploy / "compose.yaml", report)
         check_collector(deploy / "otel-collector.yaml", report)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as error:
-        print(f"policy: failed to read {deploy}: {error!r}", file=sys.stderr)
+        print(f"policy: failed to check {deploy}, a file is missing or malformed: {error!r}", file=sys.stderr)
         return 1
 
     for violation in report.violations:
