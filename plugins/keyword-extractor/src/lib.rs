@@ -71,6 +71,15 @@ pub fn extract_keywords(text: &str, max_keywords: usize) -> Keywords {
     }
 }
 
+/// The plugin entry point: extracts keywords from the note body.
+fn run(args: sandnotes_plugin_sdk::Args) -> Result<sandnotes_plugin_sdk::Output, String> {
+    let max_keywords = parse_max_keywords(args.as_str()).map_err(|e| e.to_string())?;
+    let keywords = extract_keywords(&sandnotes_plugin_sdk::note::body(), max_keywords);
+    sandnotes_plugin_sdk::Output::json(&keywords)
+}
+
+sandnotes_plugin_sdk::export_plugin!(run);
+
 #[cfg(test)]
 mod tests {
     use super::*;

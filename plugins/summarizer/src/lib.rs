@@ -85,6 +85,15 @@ fn term_ids(sentence: &str, stemmer: &Stemmer, vocabulary: &mut BTreeMap<String,
     ids
 }
 
+/// The plugin entry point: summarizes the note body.
+fn run(args: sandnotes_plugin_sdk::Args) -> Result<sandnotes_plugin_sdk::Output, String> {
+    let length = SummaryLength::from_json(args.as_str()).map_err(|e| e.to_string())?;
+    let summary = summarize(&sandnotes_plugin_sdk::note::body(), length);
+    sandnotes_plugin_sdk::Output::json(&summary)
+}
+
+sandnotes_plugin_sdk::export_plugin!(run);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,5 +80,15 @@ pub fn classify_chars(code: &str, language: Language) -> Vec<Option<TokenClass>>
     classes
 }
 
+/// The plugin entry point: highlights the note body.
+fn run(args: sandnotes_plugin_sdk::Args) -> Result<sandnotes_plugin_sdk::Output, String> {
+    let language = parse_language(args.as_str()).map_err(|e| e.to_string())?;
+    let html =
+        highlight(&sandnotes_plugin_sdk::note::body(), language).map_err(|e| e.to_string())?;
+    Ok(sandnotes_plugin_sdk::Output::html(html))
+}
+
+sandnotes_plugin_sdk::export_plugin!(run);
+
 #[cfg(test)]
 mod tests;
