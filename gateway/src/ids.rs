@@ -53,6 +53,31 @@ impl NoteId {
     }
 }
 
+/// Identifier of an uploaded plugin (UUID v7, time-ordered like [`NoteId`]).
+///
+/// Distinct from the plugin's SHA-256 digest: two users who upload the same
+/// bytes get two plugins with one digest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PluginId(Uuid);
+
+impl PluginId {
+    /// Creates a fresh time-ordered id.
+    pub fn new_time_ordered() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    /// Wraps an id read from storage or a request path.
+    pub const fn from_uuid(uuid: Uuid) -> Self {
+        Self(uuid)
+    }
+
+    /// Returns the underlying UUID.
+    pub const fn as_uuid(&self) -> &Uuid {
+        &self.0
+    }
+}
+
 macro_rules! impl_text_forms {
     ($id:ty) => {
         impl fmt::Display for $id {
@@ -73,6 +98,7 @@ macro_rules! impl_text_forms {
 
 impl_text_forms!(UserId);
 impl_text_forms!(NoteId);
+impl_text_forms!(PluginId);
 
 #[cfg(test)]
 mod tests {

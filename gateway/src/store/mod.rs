@@ -16,7 +16,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::ids::{NoteId, UserId};
+use crate::ids::{NoteId, PluginId, UserId};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -47,6 +47,9 @@ pub enum StoreError {
     /// The username is already registered.
     #[error("the username is already taken")]
     UsernameTaken,
+    /// The owner already has a plugin with this name.
+    #[error("a plugin with this name already exists")]
+    PluginNameTaken,
     /// A query or the connection failed.
     #[error("database operation failed: {0}")]
     Database(#[from] sqlx::Error),
@@ -169,9 +172,95 @@ pub trait NoteStore: Send + Sync {
     async fn delete_note(&self, owner: UserId, id: NoteId) -> Result<bool, StoreError>;
 }
 
+/// Who may see and run a plugin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Only the owner.
+    Private,
+    /// Every user.
+    Public,
+}
+
+impl Visibility {
+    /// The stored and serialized form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Private => "private",
+            Self::Public => "public",
+        }
+    }
+
+    /// Parses the stored form; anything else is treated as private.
+    pub fn from_stored(text: &str) -> Self {
+        if text == "public" {
+            Self::Public
+        } else {
+            Self::Private
+        }
+    }
+}
+
+/// An uploaded plugin's metadata (its bytes are fetched separately).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginRecord {
+    /// The plugin's id.
+    pub id: PluginId,
+    /// The uploading user.
+    pub owner: UserId,
+    /// Name, unique per owner.
+    pub name: String,
+    /// Optional description from the upload.
+    pub description: Option<String>,
+    /// Optional version label from the upload.
+    pub version: Option<String>,
+    /// Who may see and run it.
+    pub visibility: Visibility,
+    /// SHA-256 of the component bytes.
+    pub sha256: [u8; 32],
+    /// Size of the component in bytes.
+    pub size_bytes: u64,
+    /// Upload time.
+    pub created_at: OffsetDateTime,
+}
+
+/// Uploaded plugins and their component bytes.
+///
+/// Reads are scoped to what the caller may see: their own plugins and public
+/// ones. Another user's private plugin reads exactly like a missing one.
+#[async_trait]
+pub trait PluginStore: Send + Sync {
+    /// Inserts a plugin and, unless a plugin with the same digest exists, its
+    /// bytes; [`StoreError::PluginNameTaken`] if the owner has the name.
+    async fn insert_plugin(&self, plugin: &PluginRecord, bytes: &[u8]) -> Result<(), StoreError>;
+
+    /// Lists up to `limit` plugins visible to `caller` (own and public),
+    /// newest id first, starting after `before` (exclusive) when given.
+    async fn list_visible_plugins(
+        &self,
+        caller: UserId,
+        before: Option<PluginId>,
+        limit: u32,
+    ) -> Result<Vec<PluginRecord>, StoreError>;
+
+    /// Fetches a plugin if `caller` owns it or it is public.
+    async fn get_visible_plugin(
+        &self,
+        caller: UserId,
+        id: PluginId,
+    ) -> Result<Option<PluginRecord>, StoreError>;
+
+    /// Fetches the component bytes of a digest.
+    async fn plugin_bytes(&self, sha256: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Deletes one of the owner's plugins, and its bytes if no other plugin
+    /// uses them; `false` if missing or not the owner's.
+    async fn delete_plugin(&self, owner: UserId, id: PluginId) -> Result<bool, StoreError>;
+}
+
 /// The whole persistence interface the gateway uses.
 #[async_trait]
-pub trait Store: UserStore + NoteStore {
+pub trait Store: UserStore + NoteStore + PluginStore {
     /// Returns the backend in use.
     fn kind(&self) -> StoreKind;
 
@@ -197,6 +286,40 @@ pub async fn connect(target: &StoreTarget) -> Result<Arc<dyn Store>, StoreError>
 pub fn now() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
     now.replace_millisecond(now.millisecond()).unwrap_or(now)
+}
+
+/// A `plugins` row as both backends select it.
+type PluginRow = (
+    uuid::Uuid,
+    uuid::Uuid,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Vec<u8>,
+    i64,
+    OffsetDateTime,
+);
+
+fn plugin_from_row(row: PluginRow) -> PluginRecord {
+    let (id, owner, name, description, version, visibility, sha256, size_bytes, created_at) = row;
+    // The schema checks the length; a short value reads as zeros rather than
+    // panicking.
+    let mut digest = [0u8; 32];
+    if sha256.len() == digest.len() {
+        digest.copy_from_slice(&sha256);
+    }
+    PluginRecord {
+        id: PluginId::from_uuid(id),
+        owner: UserId::from_uuid(owner),
+        name,
+        description,
+        version,
+        visibility: Visibility::from_stored(&visibility),
+        sha256: digest,
+        size_bytes: u64::try_from(size_bytes).unwrap_or(0),
+        created_at,
+    }
 }
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {

@@ -6,10 +6,11 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
-    NewUser, NoteRecord, NoteReplacement, NoteStore, NoteSummaryRecord, Store, StoreError,
-    StoreKind, UserRecord, UserStore, is_unique_violation,
+    NewUser, NoteRecord, NoteReplacement, NoteStore, NoteSummaryRecord, PluginRecord, PluginRow,
+    PluginStore, Store, StoreError, StoreKind, UserRecord, UserStore, is_unique_violation,
+    plugin_from_row,
 };
-use crate::ids::{NoteId, UserId};
+use crate::ids::{NoteId, PluginId, UserId};
 
 /// Connections in the pool of one gateway process.
 const MAX_CONNECTIONS: u32 = 10;
@@ -191,6 +192,117 @@ impl NoteStore for PostgresStore {
             .execute(&self.pool)
             .await?;
         Ok(result.rows_affected() > 0)
+    }
+}
+
+#[async_trait]
+impl PluginStore for PostgresStore {
+    async fn insert_plugin(&self, plugin: &PluginRecord, bytes: &[u8]) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO plugin_blobs (sha256, bytes, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(plugin.sha256.as_slice())
+        .bind(bytes)
+        .bind(plugin.created_at)
+        .execute(&mut *transaction)
+        .await?;
+
+        let inserted = sqlx::query(
+            "INSERT INTO plugins (id, owner_id, name, description, version, visibility, sha256, \
+             size_bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(plugin.id.as_uuid())
+        .bind(plugin.owner.as_uuid())
+        .bind(&plugin.name)
+        .bind(&plugin.description)
+        .bind(&plugin.version)
+        .bind(plugin.visibility.as_str())
+        .bind(plugin.sha256.as_slice())
+        .bind(i64::try_from(plugin.size_bytes).unwrap_or(i64::MAX))
+        .bind(plugin.created_at)
+        .execute(&mut *transaction)
+        .await;
+
+        match inserted {
+            Ok(_) => {}
+            Err(error) if is_unique_violation(&error) => return Err(StoreError::PluginNameTaken),
+            Err(error) => return Err(error.into()),
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn list_visible_plugins(
+        &self,
+        caller: UserId,
+        before: Option<PluginId>,
+        limit: u32,
+    ) -> Result<Vec<PluginRecord>, StoreError> {
+        let rows: Vec<PluginRow> = sqlx::query_as(
+            "SELECT id, owner_id, name, description, version, visibility, sha256, size_bytes, \
+             created_at FROM plugins \
+             WHERE (owner_id = $1 OR visibility = 'public') AND ($2 IS NULL OR id < $3) \
+             ORDER BY id DESC LIMIT $4",
+        )
+        .bind(caller.as_uuid())
+        .bind(before.map(|id| *id.as_uuid()))
+        .bind(before.map(|id| *id.as_uuid()))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(plugin_from_row).collect())
+    }
+
+    async fn get_visible_plugin(
+        &self,
+        caller: UserId,
+        id: PluginId,
+    ) -> Result<Option<PluginRecord>, StoreError> {
+        let row: Option<PluginRow> = sqlx::query_as(
+            "SELECT id, owner_id, name, description, version, visibility, sha256, size_bytes, \
+             created_at FROM plugins \
+             WHERE id = $1 AND (owner_id = $2 OR visibility = 'public')",
+        )
+        .bind(id.as_uuid())
+        .bind(caller.as_uuid())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(plugin_from_row))
+    }
+
+    async fn plugin_bytes(&self, sha256: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT bytes FROM plugin_blobs WHERE sha256 = $1")
+                .bind(sha256.as_slice())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(bytes,)| bytes))
+    }
+
+    async fn delete_plugin(&self, owner: UserId, id: PluginId) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let deleted: Option<(Vec<u8>,)> =
+            sqlx::query_as("DELETE FROM plugins WHERE id = $1 AND owner_id = $2 RETURNING sha256")
+                .bind(id.as_uuid())
+                .bind(owner.as_uuid())
+                .fetch_optional(&mut *transaction)
+                .await?;
+
+        let Some((sha256,)) = deleted else {
+            return Ok(false);
+        };
+        sqlx::query(
+            "DELETE FROM plugin_blobs WHERE sha256 = $1 \
+             AND NOT EXISTS (SELECT 1 FROM plugins WHERE sha256 = $2)",
+        )
+        .bind(&sha256)
+        .bind(&sha256)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(true)
     }
 }
 
