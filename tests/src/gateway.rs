@@ -94,7 +94,7 @@ pub fn gateway_binary() -> PathBuf {
 }
 
 impl GatewayProcess {
-    /// Starts a gateway on `127.0.0.1:0` and waits until `/healthz` answers.
+    /// Starts a gateway on `127.0.0.1:0` and waits until `/healthz` returns 200.
     ///
     /// # Panics
     ///

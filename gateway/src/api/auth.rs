@@ -82,8 +82,8 @@ pub(super) async fn signup(
 /// Exchanges a username and password for an access token.
 ///
 /// An unknown username and a wrong password get the same 401 response, and
-/// both run one Argon2 verification, so neither the answer nor its cost tells
-/// them apart.
+/// both run one Argon2 verification, so neither the response nor its
+/// timing distinguishes them.
 pub(super) async fn login(
     State(state): State<AppState>,
     ApiJson(credentials): ApiJson<Credentials>,

@@ -12,7 +12,7 @@ pub(super) async fn liveness() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: 200 when the database answers, 503 otherwise.
+/// `GET /readyz`: 200 when the database responds to a query, 503 otherwise.
 pub(super) async fn readiness(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state
         .store

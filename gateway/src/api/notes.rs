@@ -133,7 +133,7 @@ pub(super) async fn list(
     let before = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let key = user_note_key(&state, owner).await?;
 
-    // One extra row tells whether another page follows.
+    // Fetching one extra row shows whether another page follows.
     let mut rows = state.store.list_notes(owner, before, limit + 1).await?;
     let has_more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
@@ -229,7 +229,7 @@ pub(super) async fn delete(
 
 /// Derives the caller's note key. A valid token for a user that no longer
 /// exists is unauthorized.
-async fn user_note_key(state: &AppState, owner: UserId) -> Result<UserNoteKey, ApiError> {
+pub(super) async fn user_note_key(state: &AppState, owner: UserId) -> Result<UserNoteKey, ApiError> {
     let user =
         state.store.find_user(owner).await?.ok_or_else(|| {
             ApiError::unauthorized("access token names a user that does not exist")
@@ -242,7 +242,7 @@ async fn user_note_key(state: &AppState, owner: UserId) -> Result<UserNoteKey, A
 }
 
 /// Parses a path segment as a note id; anything else is a missing note.
-fn parse_note_id(text: &str) -> Result<NoteId, ApiError> {
+pub(super) fn parse_note_id(text: &str) -> Result<NoteId, ApiError> {
     let id: NoteId = text.parse().map_err(|_| ApiError::NotFound)?;
     record_note_id(id);
     Ok(id)

@@ -26,7 +26,7 @@ pub const LEEWAY_SECONDS: u64 = 30;
 
 const ALGORITHM: Algorithm = Algorithm::HS256;
 
-/// Why a presented token was rejected. The token itself is never included.
+/// Reason a presented token was rejected. The token itself is never included.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
     /// The signature, algorithm, a claim, or the encoding is invalid, or the
@@ -67,9 +67,9 @@ impl TokenService {
     /// Creates the service with the signing key derived from `master`.
     ///
     /// `lifetime` is how long an issued token stays valid.
-    // NOTE: `EncodingKey` and `DecodingKey` keep their own copies of the key
-    // that jsonwebtoken 9 does not zeroize on drop; the service lives for the
-    // whole process, so the copies are freed only at exit.
+    // NOTE: jsonwebtoken 9 does not zeroize the key copies inside
+    // `EncodingKey` and `DecodingKey`. The service lives for the whole
+    // process, so the copies are freed only at exit.
     pub fn new(master: &MasterKey, lifetime: Duration) -> Self {
         let key = master.access_token_key();
 
@@ -223,7 +223,7 @@ mod tests {
     }
 
     #[test]
-    fn token_signed_with_hs512_under_same_key_is_rejected() {
+    fn hs512_token_is_rejected() {
         let master = MasterKey::generate();
         let claims = claims_for(
             UserId::new_random(),

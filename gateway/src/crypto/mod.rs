@@ -1,6 +1,6 @@
 //! Key derivation and authenticated encryption of note fields.
 //!
-//! [`keys`] holds the deployment's master key and derives every other key from
+//! [`keys`] contains the deployment's master key and derives every other key from
 //! it with HKDF-SHA256, one `info` label per purpose. [`envelope`] defines the
 //! byte format of a sealed note field. [`UserNoteKey`] ties the two together for
 //! the handlers: it seals and opens the fields of one user's notes.
@@ -116,7 +116,7 @@ mod tests {
     }
 
     #[test]
-    fn sealed_field_opens_for_same_owner_note_and_field() {
+    fn sealed_field_round_trips() {
         let master = MasterKey::generate();
         let owner = UserId::new_random();
         let note = NoteId::new_time_ordered();
@@ -129,7 +129,7 @@ mod tests {
     }
 
     #[test]
-    fn sealed_field_does_not_open_as_another_note() {
+    fn field_fails_for_other_note() {
         let master = MasterKey::generate();
         let owner = UserId::new_random();
         let key = key_for(&master, owner);
@@ -143,7 +143,7 @@ mod tests {
     }
 
     #[test]
-    fn sealed_field_does_not_open_for_another_owner_with_same_salt() {
+    fn field_fails_for_other_owner() {
         let master = MasterKey::generate();
         let note = NoteId::new_time_ordered();
         let sealed = key_for(&master, UserId::new_random())
@@ -156,7 +156,7 @@ mod tests {
     }
 
     #[test]
-    fn sealed_title_does_not_open_as_body() {
+    fn title_fails_to_open_as_body() {
         let master = MasterKey::generate();
         let owner = UserId::new_random();
         let note = NoteId::new_time_ordered();
@@ -169,7 +169,7 @@ mod tests {
     }
 
     #[test]
-    fn sealed_field_does_not_open_under_another_master_key() {
+    fn field_fails_under_other_master_key() {
         let owner = UserId::new_random();
         let note = NoteId::new_time_ordered();
         let sealed = key_for(&MasterKey::generate(), owner)
