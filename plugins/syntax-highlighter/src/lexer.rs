@@ -43,6 +43,9 @@ struct Lexer<'a> {
     /// Depth of `[` inside TOML values, so that a line starting with `[`
     /// inside an array is not taken for a table header.
     array_depth: usize,
+    /// One entry per open `${` of a template string: the number of `{` opened
+    /// inside it and not yet closed.
+    template_braces: Vec<usize>,
 }
 
 /// Splits `code` into classified tokens.
@@ -55,6 +58,7 @@ pub(crate) fn tokenize(code: &str, rules: &Rules) -> Vec<Token> {
         previous: Previous::Nothing,
         line_start: true,
         array_depth: 0,
+        template_braces: Vec::new(),
     };
     lexer.run();
     lexer.tokens
@@ -281,6 +285,10 @@ impl Lexer<'_> {
                 Some(end) => end,
                 None => return false,
             },
+            '`' if syntax.template_interpolation => {
+                self.template_segment(start, quote + 1);
+                return true;
+            }
             '`' if syntax.backtick => self.scan_quoted(quote + 1, "`", true),
             _ => return false,
         };
@@ -288,6 +296,31 @@ impl Lexer<'_> {
         self.push(start, end, TokenClass::String);
         self.previous = Previous::Literal;
         true
+    }
+
+    /// Scans a part of a template string from `from` to its closing backtick
+    /// or to the next `${`, and classifies `start..` up to there as a string.
+    /// After a `${` the main loop tokenizes the inner code until the
+    /// matching `}`, which resumes the template.
+    fn template_segment(&mut self, start: usize, from: usize) {
+        let mut i = from;
+        let end = loop {
+            let Some(c) = self.char_at(i) else {
+                break self.code.len();
+            };
+            match c {
+                '\\' => i += 1 + self.char_at(i + 1).map_or(0, char::len_utf8),
+                '`' => break i + 1,
+                '$' if self.char_at(i + 1) == Some('{') => {
+                    self.template_braces.push(0);
+                    break i + 2;
+                }
+                c => i += c.len_utf8(),
+            }
+        };
+        self.pos = end;
+        self.push(start, end, TokenClass::String);
+        self.previous = Previous::Symbol('{');
     }
 
     /// Returns the offset just past the closing delimiter. Backslash escapes
@@ -592,6 +625,18 @@ impl Lexer<'_> {
         } else {
             return false;
         };
+        if let Some(open) = self.template_braces.last_mut() {
+            match (c, *open) {
+                ('}', 0) => {
+                    self.template_braces.pop();
+                    self.template_segment(start, start + 1);
+                    return true;
+                }
+                ('}', _) => *open -= 1,
+                ('{', _) => *open += 1,
+                _ => {}
+            }
+        }
         if rules.features.table_headers {
             match c {
                 '[' => self.array_depth += 1,

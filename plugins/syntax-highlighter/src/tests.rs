@@ -98,11 +98,35 @@ fn javascript_regex_and_template() {
             "punctuation:;",
             "keyword:let",
             "operator:=",
-            "string:`x ${y}`",
+            "string:`x ${",
+            "string:}`",
             "punctuation:;",
             "operator:=",
             "operator:/",
             "punctuation:;",
+        ]
+    );
+}
+
+#[test]
+fn template_interpolation_is_code() {
+    let code = "`a ${f({b: 1})} c ${`in ${d}`}` + 2";
+    assert_eq!(
+        spans(code, Language::JavaScript),
+        [
+            "string:`a ${",
+            "punctuation:(",
+            "punctuation:{",
+            "operator::",
+            "number:1",
+            "punctuation:}",
+            "punctuation:)",
+            "string:} c ${",
+            "string:`in ${",
+            "string:}`",
+            "string:}`",
+            "operator:+",
+            "number:2",
         ]
     );
 }
