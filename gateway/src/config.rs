@@ -77,6 +77,20 @@ pub struct Config {
     #[arg(long, env = "SANDNOTES_MAX_NOTE_BODY_BYTES", default_value_t = Limits::DEFAULT.max_note_body_bytes)]
     pub max_note_body_bytes: usize,
 
+    /// Maximum Argon2id password hashes computed at once; each uses 19 MiB
+    /// of memory. Further logins and signups wait for a free slot.
+    #[arg(
+        long,
+        env = "SANDNOTES_MAX_CONCURRENT_PASSWORD_HASHES",
+        default_value_t = Limits::DEFAULT.max_concurrent_password_hashes,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024)
+    )]
+    pub max_concurrent_password_hashes: usize,
+
+    /// Plugin runtime: worker path, run slots, deadlines, upload size.
+    #[command(flatten)]
+    pub runtime: crate::runs::RuntimeArgs,
+
     /// Log output format. The level filter comes from `RUST_LOG` (default
     /// `info`; `debug` adds a line per request).
     #[arg(long, env = "SANDNOTES_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -150,6 +164,7 @@ impl Config {
             max_request_bytes: self.max_request_bytes,
             max_title_bytes: self.max_title_bytes,
             max_note_body_bytes: self.max_note_body_bytes,
+            max_concurrent_password_hashes: self.max_concurrent_password_hashes,
             ..Limits::DEFAULT
         }
     }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod ids;
 pub mod problem;
+pub mod runs;
 pub mod startup;
 pub mod state;
 pub mod store;

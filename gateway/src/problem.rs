@@ -51,6 +51,34 @@ pub enum ApiError {
     /// The route exists but not for this method (405).
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// An uploaded plugin failed a validation rule: 413 for the size rule,
+    /// 422 for the others. The message names the rule's subject (an import
+    /// or export name, a count) and is shown to the caller.
+    #[error("{message}")]
+    PluginRejected {
+        /// Stable name of the failed rule, also sent as the `rule` member.
+        rule: &'static str,
+        /// What failed.
+        message: String,
+    },
+    /// A plugin run ended without a usable output. The detail may quote the
+    /// plugin's own error message, which can contain note text, so it goes
+    /// to the caller only and is never logged.
+    #[error("{detail}")]
+    RunFailed {
+        /// How the run ended.
+        failure: RunFailure,
+        /// What happened, for the caller.
+        detail: String,
+        /// The plugin's log lines, returned to the caller.
+        logs: Vec<crate::runs::LogLineBody>,
+    },
+    /// Every run slot is taken (503 with `Retry-After`).
+    #[error("too many plugin runs in progress; retry after {retry_after_seconds} s")]
+    Busy {
+        /// Seconds to wait before retrying.
+        retry_after_seconds: u64,
+    },
     /// A dependency such as the database is unreachable (503). The source is
     /// logged, never shown.
     #[error("service unavailable: {0}")]
@@ -60,7 +88,96 @@ pub enum ApiError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// The JSON body of a problem response (RFC 9457, section 3.1).
+/// How a plugin run failed; each has its own problem type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunFailure {
+    /// `run` returned `err` (422).
+    PluginError,
+    /// The guest trapped, for example on a panic (422).
+    Trap,
+    /// The fuel budget ran out (422, limit `fuel`).
+    FuelExhausted,
+    /// The guest tried to grow memory past the limit (422, limit `memory`).
+    MemoryLimit,
+    /// The guest tried to grow a table past the limit (422, limit `table`).
+    TableLimit,
+    /// The wasm stack overflowed (422, limit `stack`).
+    StackOverflow,
+    /// The run passed its epoch or wall-clock deadline (422, limit `time`).
+    Deadline,
+    /// The output was larger than allowed (422, limit `output`).
+    OutputTooLarge,
+    /// The plugin logged past its budget (422, limit `log`).
+    LogLimit,
+    /// The output was not valid for its declared kind (422).
+    InvalidOutput,
+    /// The plugin could not be loaded or instantiated (422).
+    InvalidPlugin,
+    /// The worker crashed, was killed by a signal, or broke the protocol
+    /// (500). Details are logged with the signal or exit code.
+    Sandbox,
+}
+
+impl RunFailure {
+    /// The problem type's last segment.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::PluginError => "plugin-error",
+            Self::Trap => "plugin-trap",
+            Self::FuelExhausted => "fuel-exhausted",
+            Self::MemoryLimit => "memory-limit-exceeded",
+            Self::TableLimit => "table-limit-exceeded",
+            Self::StackOverflow => "stack-overflow",
+            Self::Deadline => "deadline-exceeded",
+            Self::OutputTooLarge => "output-too-large",
+            Self::LogLimit => "log-limit-exceeded",
+            Self::InvalidOutput => "invalid-output",
+            Self::InvalidPlugin => "plugin-invalid",
+            Self::Sandbox => "sandbox-failure",
+        }
+    }
+
+    /// The limit that was hit, sent as the `limit` member.
+    pub fn limit(self) -> Option<&'static str> {
+        match self {
+            Self::FuelExhausted => Some("fuel"),
+            Self::MemoryLimit => Some("memory"),
+            Self::TableLimit => Some("table"),
+            Self::StackOverflow => Some("stack"),
+            Self::Deadline => Some("time"),
+            Self::OutputTooLarge => Some("output"),
+            Self::LogLimit => Some("log"),
+            _ => None,
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Self::PluginError => "Plugin returned an error",
+            Self::Trap => "Plugin trapped",
+            Self::FuelExhausted
+            | Self::MemoryLimit
+            | Self::TableLimit
+            | Self::StackOverflow
+            | Self::Deadline
+            | Self::OutputTooLarge
+            | Self::LogLimit => "Plugin exceeded a limit",
+            Self::InvalidOutput => "Plugin output is invalid",
+            Self::InvalidPlugin => "Plugin cannot be loaded",
+            Self::Sandbox => "Sandbox failure",
+        }
+    }
+
+    fn status(self) -> StatusCode {
+        match self {
+            Self::Sandbox => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}
+
+/// The JSON body of a problem response (RFC 9457, section 3.1), with the
+/// extension members some problem types carry.
 #[derive(Debug, Serialize)]
 struct ProblemDetails {
     #[serde(rename = "type")]
@@ -68,6 +185,15 @@ struct ProblemDetails {
     title: &'static str,
     status: u16,
     detail: String,
+    /// The upload rule that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<&'static str>,
+    /// The run limit that was hit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<&'static str>,
+    /// The plugin's log lines of a failed run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logs: Option<Vec<crate::runs::LogLineBody>>,
 }
 
 impl ApiError {
@@ -98,6 +224,9 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported-media-type",
             Self::Conflict(_) => "conflict",
             Self::MethodNotAllowed => "method-not-allowed",
+            Self::PluginRejected { .. } => "plugin-rejected",
+            Self::RunFailed { failure, .. } => failure.kind(),
+            Self::Busy { .. } => "busy",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -113,6 +242,15 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PluginRejected { rule, .. } if *rule == "too_large" => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            Self::PluginRejected { rule, .. } if *rule == "content_type" => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            Self::PluginRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RunFailed { failure, .. } => failure.status(),
+            Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -127,6 +265,9 @@ impl ApiError {
             Self::UnsupportedMediaType => "Unsupported media type",
             Self::Conflict(_) => "Conflict",
             Self::MethodNotAllowed => "Method not allowed",
+            Self::PluginRejected { .. } => "Plugin rejected",
+            Self::RunFailed { failure, .. } => failure.title(),
+            Self::Busy { .. } => "Too many plugin runs",
             Self::Unavailable(_) => "Service unavailable",
             Self::Internal(_) => "Internal server error",
         }
@@ -153,6 +294,13 @@ impl ApiError {
             Self::Unauthorized { reason } => {
                 tracing::warn!(kind, reason = %reason, "request rejected");
             }
+            // The detail can quote plugin output, which can quote the note.
+            Self::RunFailed { failure, .. } => {
+                tracing::warn!(kind, limit = failure.limit(), "plugin run failed");
+            }
+            Self::PluginRejected { rule, message } => {
+                tracing::warn!(kind, rule, error = %message, event = "upload_rejected", "plugin upload rejected");
+            }
             other => {
                 tracing::warn!(kind, error = %other, "request rejected");
             }
@@ -165,11 +313,32 @@ impl IntoResponse for ApiError {
         self.log();
 
         let status = self.status();
+        let retry_after = match &self {
+            Self::Busy {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            _ => None,
+        };
+        let (rule, limit) = match &self {
+            Self::PluginRejected { rule, .. } => (Some(*rule), None),
+            Self::RunFailed { failure, .. } => (None, failure.limit()),
+            _ => (None, None),
+        };
+        let detail = self.detail();
+        let problem_type = format!("{PROBLEM_TYPE_BASE}{}", self.kind());
+        let title = self.title();
+        let logs = match self {
+            Self::RunFailed { logs, .. } => Some(logs),
+            _ => None,
+        };
         let body = ProblemDetails {
-            problem_type: format!("{PROBLEM_TYPE_BASE}{}", self.kind()),
-            title: self.title(),
+            problem_type,
+            title,
             status: status.as_u16(),
-            detail: self.detail(),
+            detail,
+            rule,
+            limit,
+            logs,
         };
         let json = match serde_json::to_vec(&body) {
             Ok(json) => json,
@@ -182,6 +351,9 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
         );
+        if let Some(seconds) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use crate::auth::PasswordError;
 use crate::config::{Config, ConfigError, DEV_MASTER_KEY_FILE_NAME};
 use crate::crypto::{KeyError, MasterKey};
+use crate::runs::{PluginRuntime, RuntimeStartError};
 use crate::state::AppState;
 use crate::store::{self, StoreError, StoreTarget};
 
@@ -37,6 +38,9 @@ pub enum StartupError {
     /// The store could not be opened or migrated.
     #[error("failed to open the store: {0}")]
     Store(#[from] StoreError),
+    /// The sandbox worker or the precompiled-code cache is unusable.
+    #[error("failed to start the plugin runtime: {0}")]
+    Runtime(#[from] RuntimeStartError),
     /// The password hasher could not be set up.
     #[error(transparent)]
     Password(#[from] PasswordError),
@@ -51,7 +55,11 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartupError> {
     let master_key = load_master_key(config, &target)?;
     let store = store::connect(&target).await?;
 
-    let state = AppState::new(store, master_key, config.token_lifetime(), config.limits())?;
+    let runtime_config = config.runtime.runtime_config(&config.data_dir);
+    let runtime = PluginRuntime::start(runtime_config, &master_key).await?;
+
+    let state = AppState::new(store, master_key, config.token_lifetime(), config.limits())?
+        .with_runtime(runtime);
     Ok(state)
 }
 

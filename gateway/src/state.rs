@@ -3,8 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::{PasswordError, PasswordHasher, TokenService};
+use crate::auth::{PasswordError, PasswordHasher, PasswordPool, TokenService};
 use crate::crypto::MasterKey;
+use crate::problem::ApiError;
+use crate::runs::PluginRuntime;
 use crate::store::Store;
 
 /// Size limits on what a caller sends.
@@ -21,6 +23,8 @@ pub struct Limits {
     pub max_page_size: u32,
     /// Notes per list page when the request gives no `limit`. Default 50.
     pub default_page_size: u32,
+    /// Argon2id hashes computed at once; each uses 19 MiB. Default 4.
+    pub max_concurrent_password_hashes: usize,
 }
 
 impl Limits {
@@ -31,6 +35,7 @@ impl Limits {
         max_note_body_bytes: 1024 * 1024,
         max_page_size: 100,
         default_page_size: 50,
+        max_concurrent_password_hashes: 4,
     };
 }
 
@@ -49,10 +54,13 @@ pub struct AppState {
     pub master_key: Arc<MasterKey>,
     /// Access-token issuer and verifier.
     pub tokens: Arc<TokenService>,
-    /// Argon2id password hasher.
-    pub passwords: Arc<PasswordHasher>,
+    /// Argon2id password hashing, bounded in concurrency.
+    pub passwords: Arc<PasswordPool>,
     /// Request and field limits.
     pub limits: Limits,
+    /// The sandbox: plugin compilation and runs. `None` in router tests that
+    /// need no plugins; plugin routes then answer 503.
+    pub runtime: Option<Arc<PluginRuntime>>,
 }
 
 impl AppState {
@@ -70,8 +78,26 @@ impl AppState {
             store,
             master_key: Arc::new(master_key),
             tokens: Arc::new(tokens),
-            passwords: Arc::new(PasswordHasher::new()?),
+            passwords: Arc::new(PasswordPool::new(
+                PasswordHasher::new()?,
+                limits.max_concurrent_password_hashes,
+            )),
             limits,
+            runtime: None,
+        })
+    }
+
+    /// Adds the plugin runtime.
+    #[must_use]
+    pub fn with_runtime(mut self, runtime: PluginRuntime) -> Self {
+        self.runtime = Some(Arc::new(runtime));
+        self
+    }
+
+    /// The plugin runtime, or 503 when this state was built without one.
+    pub fn runtime(&self) -> Result<&PluginRuntime, ApiError> {
+        self.runtime.as_deref().ok_or_else(|| {
+            ApiError::Unavailable("plugin runs are not configured on this server".into())
         })
     }
 }

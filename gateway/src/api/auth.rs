@@ -51,10 +51,7 @@ pub(super) async fn signup(
     let username = normalize_username(&credentials.username)?;
     check_password(&credentials.password)?;
 
-    let passwords = state.passwords.clone();
-    let password = credentials.password;
-    let password_hash =
-        tokio::task::spawn_blocking(move || passwords.hash(password.as_bytes())).await??;
+    let password_hash = state.passwords.hash(credentials.password).await?;
 
     let user = NewUser {
         id: UserId::new_random(),
@@ -93,17 +90,11 @@ pub(super) async fn login(
         Err(_) => None,
     };
 
-    let passwords = state.passwords.clone();
-    let password = credentials.password;
     let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
-    let verified = tokio::task::spawn_blocking(move || match stored_hash {
-        Some(hash) => passwords.verify(password.as_bytes(), &hash),
-        None => {
-            passwords.verify_decoy(password.as_bytes());
-            Ok(false)
-        }
-    })
-    .await??;
+    let verified = state
+        .passwords
+        .verify(credentials.password, stored_hash)
+        .await?;
 
     let Some(user) = user else {
         return Err(ApiError::unauthorized("login failed: unknown username"));

@@ -4,6 +4,8 @@ mod auth;
 mod health;
 mod json;
 mod notes;
+mod plugins;
+mod runs;
 
 use axum::Router;
 use axum::body::Body;
@@ -28,6 +30,11 @@ pub use json::ApiJson;
 /// responses are logged at `debug`; errors are logged by [`ApiError`].
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.max_request_bytes;
+    // One byte past the upload limit, so an oversized upload is read far
+    // enough to be rejected with the size rule.
+    let upload_limit = state.runtime.as_ref().map_or(body_limit, |runtime| {
+        runtime.upload.max_bytes.saturating_add(1)
+    });
 
     let middleware = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -50,6 +57,17 @@ pub fn router(state: AppState) -> Router {
             "/v1/notes/{id}",
             get(notes::get).put(notes::replace).delete(notes::delete),
         )
+        .route(
+            "/v1/plugins",
+            post(plugins::upload)
+                .layer(DefaultBodyLimit::max(upload_limit))
+                .get(plugins::list),
+        )
+        .route(
+            "/v1/plugins/{id}",
+            get(plugins::get).delete(plugins::delete),
+        )
+        .route("/v1/notes/{id}/runs", post(runs::run))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(body_limit))

@@ -229,7 +229,10 @@ pub(super) async fn delete(
 
 /// Derives the caller's note key. A valid token for a user that no longer
 /// exists is unauthorized.
-pub(super) async fn user_note_key(state: &AppState, owner: UserId) -> Result<UserNoteKey, ApiError> {
+pub(super) async fn user_note_key(
+    state: &AppState,
+    owner: UserId,
+) -> Result<UserNoteKey, ApiError> {
     let user =
         state.store.find_user(owner).await?.ok_or_else(|| {
             ApiError::unauthorized("access token names a user that does not exist")

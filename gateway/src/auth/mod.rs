@@ -6,5 +6,5 @@ pub mod password;
 pub mod token;
 
 pub use extractor::AuthenticatedUser;
-pub use password::{PasswordError, PasswordHasher};
+pub use password::{PasswordError, PasswordHasher, PasswordPool};
 pub use token::{AccessToken, TokenError, TokenService};

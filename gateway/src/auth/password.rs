@@ -5,12 +5,17 @@
 //! strings, so verification reads the parameters a hash was made with and
 //! stronger parameters can be introduced without rehashing at once.
 //!
-//! Hashing takes tens of milliseconds of CPU and 19 MiB of memory, so callers
-//! on the async runtime run it on the blocking pool.
+//! Hashing takes tens of milliseconds of CPU and 19 MiB of memory, so async
+//! callers go through [`PasswordPool`], which runs it on the blocking pool and
+//! bounds how many hashes run at once (and so the memory they use).
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::Arc;
+
 use rand::rngs::OsRng;
+use tokio::sync::Semaphore;
+use zeroize::Zeroizing;
 
 /// Memory cost in KiB (19 MiB).
 pub const MEMORY_KIB: u32 = 19 * 1024;
@@ -32,6 +37,12 @@ pub enum PasswordError {
     /// A stored hash is not a valid PHC string.
     #[error("stored password hash is malformed: {0}")]
     MalformedHash(argon2::password_hash::Error),
+    /// The pool's semaphore was closed; the pool never closes it.
+    #[error("password hashing pool is closed")]
+    PoolClosed,
+    /// The blocking task running the hash panicked or was cancelled.
+    #[error("password hashing task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// Argon2id hasher with fixed parameters, plus a decoy hash so that logins for
@@ -85,6 +96,62 @@ impl PasswordHasher {
     }
 }
 
+/// Runs [`PasswordHasher`] work on the blocking thread pool, at most
+/// `max_concurrent` at a time; further requests wait for a free slot. Memory
+/// for hashing is bounded by `max_concurrent` × 19 MiB.
+pub struct PasswordPool {
+    hasher: Arc<PasswordHasher>,
+    permits: Semaphore,
+}
+
+impl PasswordPool {
+    /// Creates a pool that runs at most `max_concurrent` hashes at once
+    /// (at least one).
+    pub fn new(hasher: PasswordHasher, max_concurrent: usize) -> Self {
+        Self {
+            hasher: Arc::new(hasher),
+            permits: Semaphore::new(max_concurrent.max(1)),
+        }
+    }
+
+    /// Hashes a password with a fresh random salt into a PHC string.
+    pub async fn hash(&self, password: Zeroizing<String>) -> Result<String, PasswordError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::PoolClosed)?;
+        let hasher = Arc::clone(&self.hasher);
+
+        tokio::task::spawn_blocking(move || hasher.hash(password.as_bytes())).await?
+    }
+
+    /// Checks a password against a stored PHC string. With no stored hash
+    /// (an unknown user), it spends the same work on the decoy hash and
+    /// returns `false`.
+    pub async fn verify(
+        &self,
+        password: Zeroizing<String>,
+        stored_hash: Option<String>,
+    ) -> Result<bool, PasswordError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::PoolClosed)?;
+        let hasher = Arc::clone(&self.hasher);
+
+        tokio::task::spawn_blocking(move || match stored_hash {
+            Some(hash) => hasher.verify(password.as_bytes(), &hash),
+            None => {
+                hasher.verify_decoy(password.as_bytes());
+                Ok(false)
+            }
+        })
+        .await?
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +186,17 @@ mod tests {
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
         );
+    }
+
+    #[tokio::test]
+    async fn pool_verifies_through_blocking_tasks() {
+        let pool = PasswordPool::new(PasswordHasher::new().unwrap(), 1);
+        let password = || Zeroizing::new("correct horse battery staple".to_owned());
+
+        let hash = pool.hash(password()).await.unwrap();
+
+        assert!(pool.verify(password(), Some(hash)).await.unwrap());
+        assert!(!pool.verify(password(), None).await.unwrap());
     }
 
     #[test]

@@ -1,0 +1,52 @@
+//! Command-line flags and environment variables of the plugin runtime.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::RuntimeConfig;
+
+/// Plugin runtime settings; each flag also reads the environment variable
+/// named in `--help`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RuntimeArgs {
+    /// Path of the `sandbox-worker` binary. Default: next to the gateway
+    /// binary.
+    #[arg(long, env = "SANDNOTES_WORKER_PATH")]
+    pub worker_path: Option<PathBuf>,
+
+    /// Plugin runs in progress at once. Default: the number of CPUs.
+    #[arg(long, env = "SANDNOTES_MAX_CONCURRENT_RUNS")]
+    pub max_concurrent_runs: Option<usize>,
+
+    /// Longest wait for a run slot, in milliseconds, before a run request
+    /// gets 503 with Retry-After.
+    #[arg(long, env = "SANDNOTES_RUN_QUEUE_WAIT_MS", default_value_t = 1_000)]
+    pub run_queue_wait_ms: u64,
+
+    /// Wall-clock deadline of one plugin run, in milliseconds, after which
+    /// the worker is killed.
+    #[arg(long, env = "SANDNOTES_RUN_DEADLINE_MS", default_value_t = 2_000)]
+    pub run_deadline_ms: u64,
+
+    /// Largest plugin upload, in bytes.
+    #[arg(long, env = "SANDNOTES_MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
+}
+
+impl RuntimeArgs {
+    /// The runtime configuration these flags describe, with the
+    /// precompiled-code cache in `data_dir/artifacts`.
+    pub fn runtime_config(&self, data_dir: &Path) -> RuntimeConfig {
+        let mut config = RuntimeConfig::with_data_dir(data_dir);
+        config.runner.worker_path = self.worker_path.clone();
+        config.runner.run_deadline = Duration::from_millis(self.run_deadline_ms);
+        if let Some(max_concurrent) = self.max_concurrent_runs {
+            config.slots.max_concurrent = max_concurrent.max(1);
+            config.slots.max_queued = config.slots.max_concurrent * 4;
+            config.runner.max_concurrent_workers = config.slots.max_concurrent;
+        }
+        config.slots.queue_wait = Duration::from_millis(self.run_queue_wait_ms);
+        config.upload.max_bytes = self.max_upload_bytes;
+        config
+    }
+}

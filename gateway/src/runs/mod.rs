@@ -1,0 +1,272 @@
+//! Plugin runs: admission, precompiled code, the sandboxed run and the checks
+//! on its output.
+//!
+//! [`PluginRuntime`] is the gateway's one handle on the sandbox. It owns the
+//! [`Runner`] that spawns workers, the authenticated precompiled-code cache,
+//! and the run slots that bound concurrent runs. Compilation happens in a
+//! worker in compile mode, never in the gateway, because the compiler is fed
+//! untrusted input; the gateway itself links no WebAssembly engine.
+
+mod args;
+pub mod output;
+pub mod slots;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use plugin_registry::{ArtifactCache, ArtifactMacKey, Lookup, PluginDigest, UploadLimits};
+use sandbox_protocol::{GuestLimits, NoteContent, PluginCode};
+use sandbox_runner::{CompileError, RunReport, RunRequest, Runner, RunnerConfig, RunnerError};
+
+use crate::crypto::MasterKey;
+use crate::store::Store;
+pub use args::RuntimeArgs;
+pub use slots::{Busy, RunSlot, RunSlots, SlotLimits};
+
+/// Settings of the plugin runtime, each with its default.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Worker binary, process limits and wall-clock deadlines.
+    pub runner: RunnerConfig,
+    /// Limits inside the guest: fuel, memory, stack, output and logs.
+    pub guest: GuestLimits,
+    /// Upload validation limits (10 MiB by default).
+    pub upload: UploadLimits,
+    /// Concurrent runs and the queue in front of them.
+    pub slots: SlotLimits,
+    /// Folder of the precompiled-code cache.
+    pub cache_dir: PathBuf,
+    /// Largest `args` value accepted, in bytes of JSON. Default 64 KiB.
+    pub max_args_bytes: usize,
+}
+
+impl RuntimeConfig {
+    /// Defaults with the cache under `data_dir/artifacts`.
+    pub fn with_data_dir(data_dir: &Path) -> Self {
+        Self {
+            runner: RunnerConfig::default(),
+            guest: GuestLimits::default(),
+            upload: UploadLimits::default(),
+            slots: SlotLimits::default(),
+            cache_dir: data_dir.join("artifacts"),
+            max_args_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// The runtime could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeStartError {
+    /// The worker could not be found or asked for its engine fingerprint.
+    #[error("the sandbox worker is unusable: {0}")]
+    Worker(#[from] RunnerError),
+    /// The cache folder could not be created.
+    #[error(transparent)]
+    Cache(#[from] plugin_registry::ArtifactCacheError),
+}
+
+/// Precompiled code could not be produced for a plugin.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    /// The stored component no longer compiles (for example after an engine
+    /// upgrade that dropped a feature it uses).
+    #[error("the plugin does not compile: {0}")]
+    Invalid(String),
+    /// The plugin's bytes are missing from the store.
+    #[error("the bytes of plugin {0} are missing from the store")]
+    MissingBytes(PluginDigest),
+    /// The worker or the cache failed.
+    #[error(transparent)]
+    Sandbox(#[from] RunnerError),
+    /// The cache failed.
+    #[error(transparent)]
+    Cache(#[from] plugin_registry::ArtifactCacheError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// A blocking task failed.
+    #[error(transparent)]
+    Join(#[from] tokio::task::JoinError),
+}
+
+impl From<CompileError> for ArtifactError {
+    fn from(error: CompileError) -> Self {
+        match error {
+            CompileError::InvalidComponent(message) => Self::Invalid(message),
+            CompileError::Runner(error) => Self::Sandbox(error),
+        }
+    }
+}
+
+/// The gateway's handle on the sandbox.
+pub struct PluginRuntime {
+    runner: Runner,
+    cache: Arc<ArtifactCache>,
+    /// Bounds concurrent runs and the queue in front of them.
+    pub slots: RunSlots,
+    /// Limits of every run.
+    pub guest: GuestLimits,
+    /// Upload validation limits.
+    pub upload: UploadLimits,
+    /// Largest `args` value accepted, in bytes of JSON.
+    pub max_args_bytes: usize,
+    /// One lock per digest being compiled, so concurrent misses compile once.
+    compiling: Mutex<HashMap<PluginDigest, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl PluginRuntime {
+    /// Finds the worker, asks it for its engine fingerprint, and opens the
+    /// cache for that engine with a MAC key derived from `master_key`.
+    pub async fn start(
+        config: RuntimeConfig,
+        master_key: &MasterKey,
+    ) -> Result<Self, RuntimeStartError> {
+        let runner = Runner::new(config.runner)?;
+        let fingerprint = runner.engine_fingerprint().await?;
+        let key = ArtifactMacKey::new(master_key.artifact_mac_key());
+        let cache = ArtifactCache::open(&config.cache_dir, fingerprint, key)?;
+        tracing::info!(
+            worker = %runner.worker_path().display(),
+            engine_fingerprint = %fingerprint,
+            cache = %config.cache_dir.display(),
+            "plugin runtime ready"
+        );
+
+        Ok(Self {
+            runner,
+            cache: Arc::new(cache),
+            slots: RunSlots::new(config.slots),
+            guest: config.guest,
+            upload: config.upload,
+            max_args_bytes: config.max_args_bytes,
+            compiling: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Compiles a validated upload in a worker and caches the result.
+    pub async fn compile_upload(
+        &self,
+        digest: PluginDigest,
+        component: Vec<u8>,
+    ) -> Result<(), ArtifactError> {
+        let _guard = self.compile_lock(digest).await;
+        let artifact = self.runner.compile(&component).await?;
+        self.store_artifact(digest, artifact).await?;
+        Ok(())
+    }
+
+    /// Returns authenticated precompiled code for `digest`, compiling it in a
+    /// worker on a cache miss. A cached file that fails authentication is
+    /// deleted (and logged by the cache) and rebuilt.
+    pub async fn precompiled(
+        &self,
+        store: &dyn Store,
+        digest: PluginDigest,
+    ) -> Result<Vec<u8>, ArtifactError> {
+        if let Some(artifact) = self.cached(digest).await? {
+            return Ok(artifact);
+        }
+
+        let _guard = self.compile_lock(digest).await;
+        // Another request may have compiled it while this one waited.
+        if let Some(artifact) = self.cached(digest).await? {
+            return Ok(artifact);
+        }
+
+        let component = store
+            .plugin_bytes(digest.as_bytes())
+            .await?
+            .ok_or(ArtifactError::MissingBytes(digest))?;
+        tracing::info!(plugin_sha256 = %digest, "compiling plugin after a cache miss");
+        let artifact = self.runner.compile(&component).await?;
+        self.store_artifact(digest, artifact.clone()).await?;
+        Ok(artifact)
+    }
+
+    /// Runs precompiled code on a note. The note is moved into the request
+    /// and zeroized once written to the worker.
+    pub async fn run(
+        &self,
+        artifact: Vec<u8>,
+        args: String,
+        note: NoteContent,
+    ) -> Result<RunReport, RunnerError> {
+        self.runner
+            .run(RunRequest {
+                limits: self.guest,
+                plugin: PluginCode::Precompiled(artifact),
+                args,
+                note,
+            })
+            .await
+    }
+
+    async fn cached(&self, digest: PluginDigest) -> Result<Option<Vec<u8>>, ArtifactError> {
+        let cache = Arc::clone(&self.cache);
+        let lookup = tokio::task::spawn_blocking(move || cache.get(&digest)).await??;
+        match lookup {
+            Lookup::Hit(artifact) => Ok(Some(artifact)),
+            Lookup::Miss => Ok(None),
+            Lookup::Tampered => {
+                tracing::warn!(
+                    plugin_sha256 = %digest,
+                    event = "artifact_integrity_failure",
+                    "discarded a tampered precompiled artifact; recompiling"
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    async fn store_artifact(
+        &self,
+        digest: PluginDigest,
+        artifact: Vec<u8>,
+    ) -> Result<(), ArtifactError> {
+        let cache = Arc::clone(&self.cache);
+        tokio::task::spawn_blocking(move || cache.put(&digest, &artifact)).await??;
+        Ok(())
+    }
+
+    async fn compile_lock(&self, digest: PluginDigest) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut compiling = self
+                .compiling
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Drop locks nobody holds, so the map does not grow with every
+            // plugin ever compiled.
+            compiling.retain(|_, lock| Arc::strong_count(lock) > 1);
+            Arc::clone(compiling.entry(digest).or_default())
+        };
+        lock.lock_owned().await
+    }
+}
+
+/// A plugin log line as the API returns it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LogLineBody {
+    /// `debug`, `info`, `warn` or `error`.
+    pub level: &'static str,
+    /// The line, with control characters other than tab removed.
+    pub message: String,
+}
+
+impl LogLineBody {
+    /// Converts the worker's log lines for the API.
+    pub fn from_lines(lines: &[sandbox_protocol::LogLine]) -> Vec<Self> {
+        lines
+            .iter()
+            .map(|line| Self {
+                level: match line.level {
+                    sandbox_protocol::LogLevel::Debug => "debug",
+                    sandbox_protocol::LogLevel::Info => "info",
+                    sandbox_protocol::LogLevel::Warn => "warn",
+                    sandbox_protocol::LogLevel::Error => "error",
+                },
+                message: output::strip_control_characters(&line.message).replace('\n', " "),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,166 @@
+//! Admission control for plugin runs: a bounded number run at once, a
+//! bounded number wait briefly, and the rest are turned away at once.
+//!
+//! Each run holds a worker process and up to a second of CPU, so the gateway
+//! admits at most `max_concurrent` at a time. A request that finds every slot
+//! taken waits up to `queue_wait` in a queue of at most `max_queued`; after
+//! that, or when the queue is full, it gets [`Busy`] and the API answers 503
+//! with `Retry-After`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Limits of [`RunSlots`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotLimits {
+    /// Runs in progress at once. Default: the number of CPUs.
+    pub max_concurrent: usize,
+    /// Requests waiting for a slot at once. Default: four per slot.
+    pub max_queued: usize,
+    /// Longest wait for a slot. Default 1 s.
+    pub queue_wait: Duration,
+}
+
+impl Default for SlotLimits {
+    fn default() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        Self {
+            max_concurrent: cpus,
+            max_queued: cpus * 4,
+            queue_wait: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Every run slot is taken and the wait ran out or the queue is full.
+#[derive(Debug, thiserror::Error)]
+#[error("too many plugin runs in progress")]
+pub struct Busy;
+
+/// The gateway's run slots.
+#[derive(Debug)]
+pub struct RunSlots {
+    semaphore: Arc<Semaphore>,
+    queued: AtomicUsize,
+    limits: SlotLimits,
+}
+
+/// A taken slot; dropping it frees the slot.
+#[derive(Debug)]
+pub struct RunSlot {
+    _permit: OwnedSemaphorePermit,
+}
+
+impl RunSlots {
+    /// Creates slots with `limits`; `max_concurrent` of 0 is raised to 1.
+    pub fn new(limits: SlotLimits) -> Self {
+        Self {
+            semaphore: Arc::new(Semaphore::new(limits.max_concurrent.max(1))),
+            queued: AtomicUsize::new(0),
+            limits,
+        }
+    }
+
+    /// Takes a slot, waiting up to the queue wait.
+    ///
+    /// # Errors
+    ///
+    /// [`Busy`] when the queue is full or the wait runs out.
+    pub async fn acquire(&self) -> Result<RunSlot, Busy> {
+        if let Ok(permit) = Arc::clone(&self.semaphore).try_acquire_owned() {
+            return Ok(RunSlot { _permit: permit });
+        }
+
+        if self.queued.fetch_add(1, Ordering::SeqCst) >= self.limits.max_queued {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(Busy);
+        }
+        let waited = tokio::time::timeout(
+            self.limits.queue_wait,
+            Arc::clone(&self.semaphore).acquire_owned(),
+        )
+        .await;
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+
+        match waited {
+            Ok(Ok(permit)) => Ok(RunSlot { _permit: permit }),
+            // The semaphore is never closed, so only the timeout lands here.
+            Ok(Err(_)) | Err(_) => Err(Busy),
+        }
+    }
+
+    /// Runs in progress now.
+    pub fn in_flight(&self) -> usize {
+        self.limits.max_concurrent.max(1) - self.semaphore.available_permits()
+    }
+
+    /// Requests waiting for a slot now.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
+    }
+
+    /// Seconds a turned-away caller should wait before retrying.
+    pub fn retry_after_seconds(&self) -> u64 {
+        self.limits.queue_wait.as_secs().max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(max_concurrent: usize, max_queued: usize) -> SlotLimits {
+        SlotLimits {
+            max_concurrent,
+            max_queued,
+            queue_wait: Duration::from_millis(50),
+        }
+    }
+
+    #[tokio::test]
+    async fn slots_up_to_the_limit_are_granted() {
+        let slots = RunSlots::new(limits(2, 0));
+        let _first = slots.acquire().await.expect("first slot");
+        let _second = slots.acquire().await.expect("second slot");
+        assert_eq!(slots.in_flight(), 2);
+    }
+
+    #[tokio::test]
+    async fn full_queue_is_turned_away_at_once() {
+        let slots = RunSlots::new(limits(1, 0));
+        let _taken = slots.acquire().await.expect("slot");
+        assert!(slots.acquire().await.is_err());
+    }
+
+    #[tokio::test]
+    async fn waiter_gets_busy_when_the_wait_runs_out() {
+        let slots = RunSlots::new(limits(1, 1));
+        let _taken = slots.acquire().await.expect("slot");
+        assert!(slots.acquire().await.is_err());
+        assert_eq!(slots.queued(), 0);
+    }
+
+    #[tokio::test]
+    async fn freed_slot_goes_to_the_waiter() {
+        let slots = Arc::new(RunSlots::new(SlotLimits {
+            max_concurrent: 1,
+            max_queued: 1,
+            queue_wait: Duration::from_secs(30),
+        }));
+        let taken = slots.acquire().await.expect("slot");
+
+        let waiter = tokio::spawn({
+            let slots = Arc::clone(&slots);
+            async move { slots.acquire().await.map(drop) }
+        });
+        while slots.queued() == 0 {
+            tokio::task::yield_now().await;
+        }
+        drop(taken);
+
+        assert!(waiter.await.expect("task").is_ok());
+    }
+}
