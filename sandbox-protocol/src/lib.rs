@@ -28,7 +28,7 @@ pub use frame::{
     FrameError, HEADER_LEN, MAGIC, PROTOCOL_VERSION, decode, decode_payload, encode, read_frame,
     write_frame,
 };
-pub use limits::{DEFAULT_MAX_REQUEST_BYTES, GuestLimits, ProcessLimits};
+pub use limits::{DEFAULT_MAX_REQUEST_BYTES, GuestLimits, MAX_MESSAGE_BYTES, ProcessLimits};
 pub use message::{
     CompileRequest, CompileResponse, LogLevel, LogLine, NoteContent, Output, OutputKind,
     PluginCode, Request, Response, RunOutcome, RunRequest, RunResponse,

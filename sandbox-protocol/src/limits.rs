@@ -38,6 +38,26 @@ pub struct GuestLimits {
     pub log_line_bytes: u64,
 }
 
+/// Room in a response for everything but the output and the log lines:
+/// resource figures, framing and error messages, which the worker cuts to
+/// [`MAX_MESSAGE_BYTES`].
+const RESPONSE_OVERHEAD_BYTES: u64 = 64 << 10;
+
+/// Maximum length of a trap or invalid-plugin message in a response; the
+/// worker truncates longer ones.
+pub const MAX_MESSAGE_BYTES: usize = 16 << 10;
+
+impl GuestLimits {
+    /// Maximum response payload a run under these limits can produce: the
+    /// output, the log lines (an encoded line takes at most three times its
+    /// budget cost, for an empty line) and a fixed overhead.
+    pub fn max_response_bytes(&self) -> u64 {
+        self.output_bytes
+            .saturating_add(self.log_bytes.saturating_mul(3))
+            .saturating_add(RESPONSE_OVERHEAD_BYTES)
+    }
+}
+
 impl Default for GuestLimits {
     fn default() -> Self {
         Self {

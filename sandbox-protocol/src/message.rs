@@ -128,6 +128,7 @@ pub enum RunOutcome {
 
 /// Kind of a successful output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
+#[serde(rename_all = "snake_case")]
 pub enum OutputKind {
     Text,
     Json,
@@ -145,6 +146,7 @@ pub struct Output {
 
 /// Severity of a plugin log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LogLevel {
     Debug,
     Info,

@@ -1,1 +1,141 @@
-fn main() {}
+//! `sandbox-worker`: runs one plugin once, or compiles one component, inside
+//! a confined process, then exits.
+//!
+//! The gateway spawns it with an empty environment and only stdin, stdout
+//! and stderr open, writes one request frame (see `sandbox-protocol`) to
+//! stdin, and reads one response frame from stdout. The worker never sees a
+//! key: the request carries the plugin, its arguments, the decrypted note
+//! and limits.
+//!
+//! Order of a run, each step before any untrusted code executes:
+//!
+//! 1. read and decode the request, bounded by `--max-request-bytes`;
+//! 2. set rlimits (CPU seconds, address space, open files, file size, core
+//!    dumps);
+//! 3. create the wasmtime engine and start the epoch ticker thread, then
+//!    forbid new processes (`RLIMIT_NPROC`);
+//! 4. install the load-time seccomp filter on all threads;
+//! 5. compile or deserialize the plugin;
+//! 6. install the run-time seccomp filter, which also forbids new
+//!    executable mappings;
+//! 7. instantiate and call `run` with fuel, epoch deadline, memory, table
+//!    and stack limits, write the response and exit.
+//!
+//! Exit status 0 means a response frame was written, whatever the run's
+//! outcome. Any other status means the worker failed before it could write
+//! one; the reason is on stderr and never contains note text.
+
+mod confine;
+mod engine;
+mod host;
+mod limiter;
+mod outcome;
+mod probe;
+mod run;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use sandbox_protocol::{
+    CompileRequest, CompileResponse, DEFAULT_MAX_REQUEST_BYTES, PluginCode, Request, Response,
+    RunRequest,
+};
+
+use crate::probe::ForbiddenSyscall;
+
+#[derive(Parser)]
+#[command(about = "Run one sandnotes plugin, or compile one component, from a request on stdin")]
+struct Cli {
+    /// Print the engine fingerprint (hex SHA-256 of wasmtime's
+    /// precompile-compatibility hash) and exit. Precompiled code is only
+    /// valid for a worker with the same fingerprint.
+    #[arg(long)]
+    engine_fingerprint: bool,
+
+    /// Maximum request payload to read from stdin, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_REQUEST_BYTES)]
+    max_request_bytes: usize,
+
+    /// Test hook: after the run-time seccomp filter is installed, attempt
+    /// this forbidden operation instead of running the plugin. The filter
+    /// must kill the worker with SIGSYS.
+    #[arg(long, value_enum, hide = true)]
+    probe_forbidden_syscall: Option<ForbiddenSyscall>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match serve(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("sandbox-worker: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn serve(cli: &Cli) -> Result<()> {
+    if cli.engine_fingerprint {
+        let engine = engine::build(&sandbox_protocol::GuestLimits::default())?;
+        println!("{}", engine::fingerprint(&engine));
+        return Ok(());
+    }
+
+    let payload = sandbox_protocol::read_frame(&mut std::io::stdin().lock(), cli.max_request_bytes)
+        .context("failed to read the request")?;
+    let request: Request =
+        sandbox_protocol::decode_payload(&payload).context("failed to decode the request")?;
+    drop(payload);
+
+    let response = match request {
+        Request::Run(request) => serve_run(request, cli.probe_forbidden_syscall),
+        Request::Compile(request) => serve_compile(request),
+    };
+    let response = response
+        .unwrap_or_else(|error| Response::Rejected(outcome::bounded_message(format!("{error:#}"))));
+
+    let mut stdout = std::io::stdout().lock();
+    sandbox_protocol::write_frame(&mut stdout, &response, usize::MAX)
+        .context("failed to write the response")?;
+    stdout.flush().context("failed to flush the response")?;
+    Ok(())
+}
+
+fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>) -> Result<Response> {
+    confine::set_rlimits(&request.process)?;
+    let engine = engine::build(&request.guest)?;
+    engine::start_epoch_ticker(&engine)?;
+    confine::forbid_new_processes()?;
+    confine::install_load_filter()?;
+
+    let component = match &request.plugin {
+        PluginCode::Component(bytes) => engine::compile(&engine, bytes),
+        PluginCode::Precompiled(bytes) => engine::deserialize(&engine, bytes),
+    };
+    confine::install_run_filter()?;
+
+    if let Some(probe) = probe {
+        probe::attempt(probe);
+    }
+
+    let response = match component {
+        Ok(component) => run::run(&engine, &component, request),
+        Err(error) => run::invalid_plugin(&error),
+    };
+    Ok(Response::Run(response))
+}
+
+fn serve_compile(request: CompileRequest) -> Result<Response> {
+    confine::set_rlimits(&request.process)?;
+    confine::forbid_new_processes()?;
+    let engine = engine::build(&sandbox_protocol::GuestLimits::default())?;
+    confine::install_load_filter()?;
+
+    let response = match engine.precompile_component(&request.component) {
+        Ok(code) => CompileResponse::Compiled(code),
+        Err(error) => CompileResponse::Invalid(outcome::bounded_message(format!("{error:#}"))),
+    };
+    Ok(Response::Compile(response))
+}

@@ -1,0 +1,60 @@
+//! Runner configuration and its defaults.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sandbox_protocol::{DEFAULT_MAX_REQUEST_BYTES, ProcessLimits};
+
+/// File name of the worker binary looked up next to the current executable.
+pub const DEFAULT_WORKER_NAME: &str = "sandbox-worker";
+
+/// Settings of a [`crate::Runner`]. Every field has a documented default.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// Path of the worker binary. Default: `sandbox-worker` in the directory
+    /// of the current executable.
+    pub worker_path: Option<PathBuf>,
+    /// Wall-clock deadline of a run, from spawn to exit. Default 2 s.
+    pub run_deadline: Duration,
+    /// Wall-clock deadline of a compile job. Default 30 s.
+    pub compile_deadline: Duration,
+    /// Process limits of a run worker. Default [`ProcessLimits::default`]
+    /// (2 s CPU, 1 GiB address space).
+    pub run_process_limits: ProcessLimits,
+    /// Process limits of a compile worker. Default
+    /// [`ProcessLimits::for_compile`] (20 s CPU, 2 GiB address space).
+    pub compile_process_limits: ProcessLimits,
+    /// Maximum request payload, passed to the worker as
+    /// `--max-request-bytes`. Default 128 MiB.
+    pub max_request_bytes: usize,
+    /// Maximum precompiled code a compile job may return, in bytes.
+    /// Default 128 MiB.
+    pub max_compiled_bytes: usize,
+    /// Bytes of worker stderr kept for error reports; the rest is read and
+    /// discarded. Default 16 KiB.
+    pub max_stderr_bytes: usize,
+    /// Workers allowed to run at once; further jobs wait. Default: the
+    /// number of CPUs the process may use.
+    pub max_concurrent_workers: usize,
+    /// Extra worker arguments. Default none. They must never carry a secret;
+    /// tests use them to select the worker's diagnostic hooks.
+    pub worker_args: Vec<OsString>,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        Self {
+            worker_path: None,
+            run_deadline: Duration::from_secs(2),
+            compile_deadline: Duration::from_secs(30),
+            run_process_limits: ProcessLimits::default(),
+            compile_process_limits: ProcessLimits::for_compile(),
+            max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
+            max_compiled_bytes: 128 << 20,
+            max_stderr_bytes: 16 << 10,
+            max_concurrent_workers: std::thread::available_parallelism().map_or(1, usize::from),
+            worker_args: Vec::new(),
+        }
+    }
+}

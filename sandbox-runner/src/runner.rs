@@ -1,0 +1,355 @@
+//! The runner: one worker process per job.
+
+use std::ffi::OsString;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use sandbox_protocol::{
+    CompileRequest, CompileResponse, GuestLimits, HEADER_LEN, NoteContent, PluginCode, Request,
+    Response,
+};
+use tokio::process::Child;
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::config::{DEFAULT_WORKER_NAME, RunnerConfig};
+use crate::error::{CompileError, RunnerError};
+use crate::process::{self, BoundedOutput, Finished};
+use crate::report::{RunOutcome, RunReport};
+
+/// Maximum bytes read from `--engine-fingerprint` output: 64 hex digits and
+/// a newline, with room to spare.
+const MAX_FINGERPRINT_OUTPUT: usize = 256;
+
+/// Deadline of the `--engine-fingerprint` call.
+const FINGERPRINT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// One plugin run to perform.
+#[derive(Debug)]
+pub struct RunRequest {
+    pub plugin: PluginCode,
+    /// The caller's JSON arguments as text; `null` when none were given.
+    pub args: String,
+    /// The decrypted note. Dropped (and zeroized) once the request is
+    /// written to the worker.
+    pub note: NoteContent,
+    pub limits: GuestLimits,
+}
+
+/// Spawns `sandbox-worker` processes for runs and compile jobs.
+#[derive(Debug)]
+pub struct Runner {
+    config: RunnerConfig,
+    worker_path: PathBuf,
+    workers: Semaphore,
+    fingerprint: OnceCell<String>,
+}
+
+impl Runner {
+    /// Creates a runner and checks that the worker binary exists.
+    pub fn new(config: RunnerConfig) -> Result<Self, RunnerError> {
+        let worker_path = match &config.worker_path {
+            Some(path) => path.clone(),
+            None => default_worker_path()?,
+        };
+        if !worker_path.is_file() {
+            return Err(RunnerError::WorkerNotFound { path: worker_path });
+        }
+
+        let workers = Semaphore::new(config.max_concurrent_workers.max(1));
+        Ok(Self {
+            config,
+            worker_path,
+            workers,
+            fingerprint: OnceCell::new(),
+        })
+    }
+
+    /// Path of the worker binary in use.
+    pub fn worker_path(&self) -> &Path {
+        &self.worker_path
+    }
+
+    /// Runs a plugin once in a fresh worker.
+    ///
+    /// Every way the run can end, including the wall-clock deadline and a
+    /// worker killed by a signal, is a [`RunOutcome`] in the report. An
+    /// error means the runner itself failed or the worker broke the
+    /// protocol.
+    pub async fn run(&self, request: RunRequest) -> Result<RunReport, RunnerError> {
+        let max_response =
+            usize::try_from(request.limits.max_response_bytes()).unwrap_or(usize::MAX);
+        let frame = {
+            let RunRequest {
+                plugin,
+                args,
+                note,
+                limits,
+            } = request;
+            let message = Request::Run(sandbox_protocol::RunRequest {
+                process: self.config.run_process_limits,
+                guest: limits,
+                plugin,
+                args,
+                note,
+            });
+            sandbox_protocol::encode(&message, self.config.max_request_bytes)
+                .map_err(RunnerError::Encode)?
+            // `message`, and the note in it, is dropped and zeroized here.
+        };
+
+        let started = Instant::now();
+        let finished = self
+            .exchange(&frame, self.config.run_deadline, max_response)
+            .await?;
+        drop(frame);
+        let wall_time = started.elapsed();
+
+        let report = match finished {
+            Finished::DeadlineExceeded => RunReport::without_response(
+                RunOutcome::DeadlineExceeded {
+                    deadline_ms: millis(self.config.run_deadline),
+                },
+                wall_time,
+            ),
+            Finished::Exited {
+                status,
+                stdout,
+                stderr,
+            } => match abnormal_exit(status, &stderr) {
+                Some(outcome) => RunReport::without_response(outcome, wall_time),
+                None => decode_run_report(&stdout, max_response, wall_time)?,
+            },
+        };
+
+        log_report(&report);
+        Ok(report)
+    }
+
+    /// Compiles a component to precompiled code in a fresh worker.
+    ///
+    /// The code is valid for workers with the same
+    /// [`engine fingerprint`](Self::engine_fingerprint).
+    pub async fn compile(&self, component: &[u8]) -> Result<Vec<u8>, CompileError> {
+        let message = Request::Compile(CompileRequest {
+            process: self.config.compile_process_limits,
+            component: component.to_vec(),
+        });
+        let frame = sandbox_protocol::encode(&message, self.config.max_request_bytes)
+            .map_err(RunnerError::Encode)?;
+        drop(message);
+
+        let finished = self
+            .exchange(
+                &frame,
+                self.config.compile_deadline,
+                self.config.max_compiled_bytes,
+            )
+            .await?;
+        let stdout = self.expect_exit(finished, self.config.compile_deadline)?;
+
+        match decode_response(&stdout, self.config.max_compiled_bytes)? {
+            Response::Compile(CompileResponse::Compiled(code)) => Ok(code),
+            Response::Compile(CompileResponse::Invalid(message)) => {
+                Err(CompileError::InvalidComponent(message))
+            }
+            Response::Rejected(message) => Err(RunnerError::Rejected { message }.into()),
+            Response::Run(_) => Err(RunnerError::UnexpectedResponse {
+                expected: "compile",
+            }
+            .into()),
+        }
+    }
+
+    /// Returns the worker's engine fingerprint (64 hex digits), asking the
+    /// worker once and caching the answer. Key cached precompiled code by
+    /// it: code from an engine with another fingerprint does not load.
+    pub async fn engine_fingerprint(&self) -> Result<&str, RunnerError> {
+        let fingerprint = self
+            .fingerprint
+            .get_or_try_init(|| self.query_fingerprint())
+            .await?;
+        Ok(fingerprint)
+    }
+
+    /// Spawns a worker exactly as a job would, without sending a request.
+    /// The worker waits for its request on stdin. For tests that inspect
+    /// the process (environment, descriptors); jobs use [`Self::run`].
+    #[doc(hidden)]
+    pub fn spawn_idle_worker(&self) -> Result<Child, RunnerError> {
+        process::spawn(&self.worker_path, &self.worker_args(&[]))
+    }
+
+    async fn query_fingerprint(&self) -> Result<String, RunnerError> {
+        let _permit = self.workers.acquire().await;
+        let child = process::spawn(
+            &self.worker_path,
+            &self.worker_args(&["--engine-fingerprint"]),
+        )?;
+        let finished = process::exchange(
+            child,
+            &[],
+            FINGERPRINT_DEADLINE,
+            MAX_FINGERPRINT_OUTPUT,
+            self.config.max_stderr_bytes,
+        )
+        .await?;
+        let stdout = self.expect_exit(finished, FINGERPRINT_DEADLINE)?;
+
+        let fingerprint = String::from_utf8_lossy(&stdout.bytes).trim().to_owned();
+        let is_hex_sha256 =
+            fingerprint.len() == 64 && fingerprint.bytes().all(|byte| byte.is_ascii_hexdigit());
+        if stdout.overflowed || !is_hex_sha256 {
+            return Err(RunnerError::InvalidFingerprint);
+        }
+        Ok(fingerprint)
+    }
+
+    fn worker_args(&self, extra: &[&str]) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec![
+            "--max-request-bytes".into(),
+            self.config.max_request_bytes.to_string().into(),
+        ];
+        args.extend(extra.iter().map(OsString::from));
+        args.extend(self.config.worker_args.iter().cloned());
+        args
+    }
+
+    /// Spawns a worker, sends `frame` and collects the result, holding a
+    /// concurrency permit throughout.
+    async fn exchange(
+        &self,
+        frame: &[u8],
+        deadline: Duration,
+        max_payload: usize,
+    ) -> Result<Finished, RunnerError> {
+        let _permit = self.workers.acquire().await;
+        let child = self.spawn_idle_worker()?;
+        process::exchange(
+            child,
+            frame,
+            deadline,
+            max_payload.saturating_add(HEADER_LEN),
+            self.config.max_stderr_bytes,
+        )
+        .await
+    }
+
+    /// Returns stdout of a worker that exited with status 0, or the error
+    /// that describes how it ended otherwise.
+    fn expect_exit(
+        &self,
+        finished: Finished,
+        deadline: Duration,
+    ) -> Result<BoundedOutput, RunnerError> {
+        match finished {
+            Finished::DeadlineExceeded => Err(RunnerError::DeadlineExceeded {
+                deadline_ms: deadline.as_millis(),
+            }),
+            Finished::Exited {
+                status,
+                stdout,
+                stderr,
+            } => match abnormal_exit(status, &stderr) {
+                Some(RunOutcome::KilledBySignal { signal, stderr }) => {
+                    Err(RunnerError::KilledBySignal { signal, stderr })
+                }
+                Some(RunOutcome::Crashed { exit_code, stderr }) => {
+                    Err(RunnerError::Crashed { exit_code, stderr })
+                }
+                _ => Ok(stdout),
+            },
+        }
+    }
+}
+
+/// Locates `sandbox-worker` next to the current executable, or one level
+/// up when the executable is a test binary in Cargo's `deps` directory.
+fn default_worker_path() -> Result<PathBuf, RunnerError> {
+    let exe = std::env::current_exe().map_err(RunnerError::CurrentExe)?;
+    let Some(dir) = exe.parent() else {
+        return Err(RunnerError::WorkerNotFound { path: exe });
+    };
+
+    let beside = dir.join(DEFAULT_WORKER_NAME);
+    if beside.is_file() {
+        return Ok(beside);
+    }
+    match dir.parent() {
+        Some(parent) if dir.ends_with("deps") => Ok(parent.join(DEFAULT_WORKER_NAME)),
+        _ => Ok(beside),
+    }
+}
+
+/// Maps a signal or a failure status to an outcome; `None` for status 0.
+fn abnormal_exit(status: std::process::ExitStatus, stderr: &BoundedOutput) -> Option<RunOutcome> {
+    if let Some(signal) = status.signal() {
+        return Some(RunOutcome::KilledBySignal {
+            signal,
+            stderr: stderr.lossy_text(),
+        });
+    }
+    match status.code() {
+        Some(0) => None,
+        code => Some(RunOutcome::Crashed {
+            exit_code: code.unwrap_or(-1),
+            stderr: stderr.lossy_text(),
+        }),
+    }
+}
+
+fn decode_response(stdout: &BoundedOutput, max_payload: usize) -> Result<Response, RunnerError> {
+    if stdout.overflowed {
+        return Err(RunnerError::ResponseTooLarge {
+            max_bytes: max_payload,
+        });
+    }
+    sandbox_protocol::decode(&stdout.bytes, max_payload).map_err(RunnerError::Protocol)
+}
+
+fn decode_run_report(
+    stdout: &BoundedOutput,
+    max_payload: usize,
+    wall_time: Duration,
+) -> Result<RunReport, RunnerError> {
+    match decode_response(stdout, max_payload)? {
+        Response::Run(response) => Ok(RunReport {
+            outcome: response.outcome.into(),
+            logs: response.logs,
+            fuel_used: response.fuel_used,
+            memory_peak_bytes: response.memory_peak_bytes,
+            duration: Duration::from_micros(response.duration_us),
+            wall_time,
+        }),
+        Response::Rejected(message) => Err(RunnerError::Rejected { message }),
+        Response::Compile(_) => Err(RunnerError::UnexpectedResponse { expected: "run" }),
+    }
+}
+
+/// Logs the run's figures; worker kills are security-relevant and logged
+/// at warn. Never logs output, log lines or worker stderr text.
+fn log_report(report: &RunReport) {
+    let outcome = report.outcome.name();
+    match &report.outcome {
+        RunOutcome::DeadlineExceeded { .. }
+        | RunOutcome::KilledBySignal { .. }
+        | RunOutcome::Crashed { .. } => {
+            tracing::warn!(
+                outcome,
+                wall_time_ms = millis(report.wall_time),
+                "sandbox worker killed or crashed"
+            );
+        }
+        _ => tracing::debug!(
+            outcome,
+            fuel_used = report.fuel_used,
+            memory_peak_bytes = report.memory_peak_bytes,
+            duration_us = report.duration.as_micros() as u64,
+            "plugin run finished"
+        ),
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,149 @@
+//! Process confinement: rlimits and seccomp-bpf filters.
+//!
+//! Two filters stack (the kernel applies the strictest verdict):
+//!
+//! - the load filter, before the plugin is compiled or loaded, allows what
+//!   wasmtime needs to map code: memory management including executable
+//!   mappings, signal setup, thread synchronization, sleeping, `write` and
+//!   exit;
+//! - the run filter, before any guest code runs, drops signal handler
+//!   changes and `getrandom` and allows `mmap` and `mprotect` only without
+//!   `PROT_EXEC`, so an escape cannot create new native code.
+//!
+//! Anything else kills the whole process with SIGSYS: no `open`, no
+//! `socket`, no `clone`, no `execve`, and no `read`, because the request
+//! was read before the first filter.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use nix::libc;
+use nix::sys::resource::{Resource, setrlimit};
+use sandbox_protocol::ProcessLimits;
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+    SeccompRule, TargetArch,
+};
+
+/// `RLIMIT_NOFILE`: descriptors 0 to 2 stay usable, no new one can be
+/// created.
+const OPEN_FILES: u64 = 3;
+
+/// Sets the rlimits of the worker process from `limits` and the fixed ones:
+/// no core dumps, no file writes (`RLIMIT_FSIZE` 0), no new descriptors.
+/// Soft and hard limits are equal, so untrusted code cannot raise them.
+pub(crate) fn set_rlimits(limits: &ProcessLimits) -> Result<()> {
+    set_rlimit(Resource::RLIMIT_CORE, 0)?;
+    set_rlimit(Resource::RLIMIT_FSIZE, 0)?;
+    set_rlimit(Resource::RLIMIT_NOFILE, OPEN_FILES)?;
+    set_rlimit(Resource::RLIMIT_CPU, limits.cpu_seconds)?;
+    set_rlimit(Resource::RLIMIT_AS, limits.address_space_bytes)?;
+    Ok(())
+}
+
+/// Sets `RLIMIT_NPROC` to 0 so the process can create no more processes or
+/// threads. Called after the epoch ticker thread exists.
+///
+/// NOTE: the kernel does not apply `RLIMIT_NPROC` to root; the seccomp
+/// filters are what stop `clone` there.
+pub(crate) fn forbid_new_processes() -> Result<()> {
+    set_rlimit(Resource::RLIMIT_NPROC, 0)
+}
+
+fn set_rlimit(resource: Resource, value: u64) -> Result<()> {
+    setrlimit(resource, value, value)
+        .with_context(|| format!("failed to set {resource:?} to {value}"))
+}
+
+/// Installs the load filter on all threads.
+pub(crate) fn install_load_filter() -> Result<()> {
+    let mut rules = common_rules();
+    for syscall in [
+        libc::SYS_mmap,
+        libc::SYS_mprotect,
+        libc::SYS_rt_sigaction,
+        libc::SYS_getrandom,
+        // Installing the run filter: `seccomp` can only add restrictions.
+        libc::SYS_seccomp,
+    ] {
+        rules.insert(syscall, Vec::new());
+    }
+    rules.insert(libc::SYS_prctl, vec![only_set_no_new_privs()?]);
+    install(rules).context("failed to install the load-time seccomp filter")
+}
+
+/// Installs the run filter on all threads.
+pub(crate) fn install_run_filter() -> Result<()> {
+    let mut rules = common_rules();
+    for syscall in [libc::SYS_mmap, libc::SYS_mprotect] {
+        rules.insert(syscall, vec![without_prot_exec()?]);
+    }
+    install(rules).context("failed to install the run-time seccomp filter")
+}
+
+/// System calls both filters allow without conditions.
+fn common_rules() -> BTreeMap<i64, Vec<SeccompRule>> {
+    [
+        // Response output and exit.
+        libc::SYS_write,
+        libc::SYS_exit,
+        libc::SYS_exit_group,
+        // Memory management by the allocator and wasmtime.
+        libc::SYS_munmap,
+        libc::SYS_mremap,
+        libc::SYS_madvise,
+        libc::SYS_brk,
+        // Trap handling: wasm traps arrive as signals.
+        libc::SYS_sigaltstack,
+        libc::SYS_rt_sigreturn,
+        libc::SYS_rt_sigprocmask,
+        // Locks and the epoch ticker thread.
+        libc::SYS_futex,
+        libc::SYS_sched_yield,
+        libc::SYS_clock_nanosleep,
+        libc::SYS_nanosleep,
+        libc::SYS_clock_gettime,
+    ]
+    .into_iter()
+    .map(|syscall| (syscall, Vec::new()))
+    .collect()
+}
+
+/// Matches `mmap` and `mprotect` calls whose protection argument (the
+/// third for both) lacks `PROT_EXEC`.
+fn without_prot_exec() -> Result<SeccompRule> {
+    let condition = SeccompCondition::new(
+        2,
+        SeccompCmpArgLen::Dword,
+        SeccompCmpOp::MaskedEq(libc::PROT_EXEC as u64),
+        0,
+    )?;
+    Ok(SeccompRule::new(vec![condition])?)
+}
+
+/// Matches `prctl(PR_SET_NO_NEW_PRIVS, ...)`, which seccompiler calls
+/// before installing a filter.
+fn only_set_no_new_privs() -> Result<SeccompRule> {
+    let condition = SeccompCondition::new(
+        0,
+        SeccompCmpArgLen::Dword,
+        SeccompCmpOp::Eq,
+        libc::PR_SET_NO_NEW_PRIVS as u64,
+    )?;
+    Ok(SeccompRule::new(vec![condition])?)
+}
+
+fn install(rules: BTreeMap<i64, Vec<SeccompRule>>) -> Result<()> {
+    let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(|error| {
+        anyhow::anyhow!("seccomp does not support this architecture: {error:?}")
+    })?;
+    let filter = SeccompFilter::new(
+        rules,
+        SeccompAction::KillProcess,
+        SeccompAction::Allow,
+        arch,
+    )?;
+    let program: BpfProgram = filter.try_into()?;
+    seccompiler::apply_filter_all_threads(&program)?;
+    Ok(())
+}
