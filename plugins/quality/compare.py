@@ -357,7 +357,11 @@ def compare_highlighter(runner):
 
 
 def fmt(value):
-    return "-" if value is None else (f"{value:.1f}" if isinstance(value, float) else str(value))
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
 
 
 def yes(flag):

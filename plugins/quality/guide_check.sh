@@ -6,7 +6,7 @@
 # Usage: plugins/quality/guide_check.sh
 #
 # The clone builds into this checkout's target directory (CARGO_TARGET_DIR,
-# default ./target), so compiled dependencies are reused. The clone holds
+# default ./target), so compiled dependencies are reused. The clone contains
 # committed files only: commit a guide change before checking it.
 set -euo pipefail
 

@@ -13,7 +13,7 @@ use sandnotes_nlp::{is_stop_word, split_sentences};
 
 use crate::tokens::{Tag, tag, tokenize};
 
-/// Longest candidate phrase, in words.
+/// Maximum length of a candidate phrase, in words.
 pub(crate) const MAX_NGRAM: usize = 3;
 
 /// A candidate phrase and its score.

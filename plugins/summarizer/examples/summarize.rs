@@ -4,9 +4,7 @@
 
 fn main() {
     let mut argv = std::env::args().skip(1);
-    let path = argv
-        .next()
-        .expect("usage: summarize NOTE_FILE [ARGS_JSON]");
+    let path = argv.next().expect("usage: summarize NOTE_FILE [ARGS_JSON]");
     let args = argv.next().unwrap_or_default();
     let text = std::fs::read_to_string(&path).expect("note file must be readable UTF-8");
     match summarizer::SummaryLength::from_json(&args) {

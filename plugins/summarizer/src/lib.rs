@@ -1,9 +1,9 @@
 //! The `summarizer` sample plugin: an extractive summary of a note.
 //!
-//! The note body is split into sentences, each sentence is reduced to the
-//! Snowball (Porter 2) stems of its words minus English stop words and numbers,
-//! and TextRank ranks the sentences by how much they share with the rest of the
-//! text. The best ones are returned in the order they appear in the note.
+//! The note body is split into sentences. Each sentence is reduced to the
+//! Snowball (Porter 2) stems of its words, without English stop words and
+//! numbers. TextRank then ranks the sentences by how much they share with the
+//! rest of the text, and the best ones are returned in note order.
 //!
 //! Arguments (JSON): `{"sentences": n}` with n in 1..=100, or `{"ratio": r}`
 //! with r in (0, 1] (the fraction of ranked sentences, rounded down, at least

@@ -1,6 +1,6 @@
 //! The token classes of the output.
 
-/// What a highlighted token is. The class name is what appears in
+/// The kind of a highlighted token. Its class name is the value of
 /// `<span class="...">`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenClass {

@@ -1,7 +1,7 @@
 //! Language detection for code given without a `language` argument.
 //!
 //! Each language scores one point per line that contains one of its
-//! telltale patterns; the highest score wins and ties go to the earlier
+//! telltale patterns. The highest score wins, and a tie goes to the earlier
 //! language in [`Language::SUPPORTED`]. Only the first [`DETECTION_LINES`]
 //! lines are read. JSON is recognized by parsing. This is a heuristic: short
 //! snippets that use little syntax are often taken for another language.

@@ -27,15 +27,15 @@ pub(crate) fn render(code: &str, tokens: &[Token], language: Language) -> String
     html
 }
 
-/// Appends `text` with `&`, `<`, `>`, `"` and `'` replaced by entities.
+/// Appends `text` with `&`, `<` and `>` replaced by entities. Quotes stay
+/// as they are, because text is only ever placed in element content, never
+/// in an attribute value.
 pub(crate) fn escape_into(html: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => html.push_str("&amp;"),
             '<' => html.push_str("&lt;"),
             '>' => html.push_str("&gt;"),
-            '"' => html.push_str("&quot;"),
-            '\'' => html.push_str("&#39;"),
             c => html.push(c),
         }
     }

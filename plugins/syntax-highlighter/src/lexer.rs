@@ -577,6 +577,7 @@ impl Lexer<'_> {
         if !expects_value {
             return false;
         }
+
         let start = self.pos;
         let mut in_class = false;
         let mut i = start + 1;
@@ -594,6 +595,7 @@ impl Lexer<'_> {
             }
             i += self.char_at(i).map_or(1, char::len_utf8);
         }
+
         let flags = self.code[i + 1..]
             .find(|c: char| !c.is_ascii_alphabetic())
             .map_or(self.code.len(), |f| i + 1 + f);

@@ -15,7 +15,7 @@
 //! the `class` attribute on `code` and `span`, and these class values.
 //!
 //! Limits: when the highlighted HTML would exceed [`MAX_OUTPUT_BYTES`], the
-//! code is returned escaped but without spans; when even that is too long,
+//! code is returned escaped but without spans. When even that is too long,
 //! the run fails with [`HighlightError::TooLarge`].
 
 mod args;

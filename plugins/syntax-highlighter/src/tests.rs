@@ -289,7 +289,7 @@ fn html_output_is_escaped_and_wrapped() {
     assert_eq!(
         html,
         "<pre><code class=\"language-python\">x <span class=\"operator\">=</span> \
-         <span class=\"string\">&quot;&lt;b&gt;&amp;&#39;&quot;</span> \
+         <span class=\"string\">\"&lt;b&gt;&amp;'\"</span> \
          <span class=\"comment\"># &lt;i&gt;</span></code></pre>"
     );
 }
@@ -350,4 +350,16 @@ fn char_classes_cover_every_char() {
     assert_eq!(classes[0], Some(TokenClass::Keyword));
     assert_eq!(classes[3], None);
     assert_eq!(classes[8], Some(TokenClass::Number));
+}
+
+#[test]
+fn markup_in_code_cannot_escape_the_element() {
+    let code =
+        "x = \"</span></code></pre><script>alert(1)</script>\" // <img src=x onerror=alert(1)>";
+    for language in Language::SUPPORTED {
+        let html = highlight(code, Some(language)).unwrap();
+        assert!(!html.contains("<script"), "{language:?}: {html}");
+        assert!(!html.contains("<img"), "{language:?}: {html}");
+        assert_eq!(html.matches("</pre>").count(), 1, "{language:?}: {html}");
+    }
 }
