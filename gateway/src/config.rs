@@ -87,6 +87,10 @@ pub struct Config {
     )]
     pub max_concurrent_password_hashes: usize,
 
+    /// Maximum notes one user may keep; creating more is rejected with 409.
+    #[arg(long, env = "SANDNOTES_MAX_NOTES_PER_USER", default_value_t = Limits::DEFAULT.max_notes_per_user)]
+    pub max_notes_per_user: u64,
+
     /// Plugin runtime: worker path, run slots, deadlines, upload size.
     #[command(flatten)]
     pub runtime: crate::runs::RuntimeArgs,
@@ -165,6 +169,7 @@ impl Config {
             max_title_bytes: self.max_title_bytes,
             max_note_body_bytes: self.max_note_body_bytes,
             max_concurrent_password_hashes: self.max_concurrent_password_hashes,
+            max_notes_per_user: self.max_notes_per_user,
             ..Limits::DEFAULT
         }
     }

@@ -25,6 +25,8 @@ pub struct Limits {
     pub default_page_size: u32,
     /// Argon2id hashes computed at once; each uses 19 MiB. Default 4.
     pub max_concurrent_password_hashes: usize,
+    /// Maximum notes one user may keep. Default 10,000.
+    pub max_notes_per_user: u64,
 }
 
 impl Limits {
@@ -36,6 +38,7 @@ impl Limits {
         max_page_size: 100,
         default_page_size: 50,
         max_concurrent_password_hashes: 4,
+        max_notes_per_user: 10_000,
     };
 }
 

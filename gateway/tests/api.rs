@@ -66,13 +66,17 @@ impl TestResponse {
 
 impl TestApp {
     async fn new(backend: Backend) -> Self {
+        Self::with_limits(backend, Limits::DEFAULT).await
+    }
+
+    async fn with_limits(backend: Backend, limits: Limits) -> Self {
         let test_store = TestStore::new(backend).await;
         let master_key = MasterKey::from_slice(&MASTER_KEY).unwrap();
         let state = AppState::new(
             test_store.store.clone(),
             master_key,
             Duration::from_secs(900),
-            Limits::DEFAULT,
+            limits,
         )
         .unwrap();
 
@@ -550,6 +554,40 @@ async fn note_at_exact_limits_is_accepted(backend: Backend) {
     assert_eq!(fetched.json()["body"].as_str().unwrap().len(), body.len());
 }
 
+async fn note_quota_is_enforced(backend: Backend) {
+    let limits = Limits {
+        max_notes_per_user: 2,
+        ..Limits::DEFAULT
+    };
+    let app = TestApp::with_limits(backend, limits).await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let first = app.create_note(&alice, "one", "1").await;
+    app.create_note(&alice, "two", "2").await;
+    let note = json!({ "title": "three", "body": "3" });
+
+    let over_quota = app
+        .call(Method::POST, "/v1/notes", Some(&alice), Some(note.clone()))
+        .await;
+    let other_user = app
+        .call(Method::POST, "/v1/notes", Some(&bob), Some(note.clone()))
+        .await;
+    app.call(
+        Method::DELETE,
+        &format!("/v1/notes/{first}"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    let after_delete = app
+        .call(Method::POST, "/v1/notes", Some(&alice), Some(note))
+        .await;
+
+    over_quota.assert_problem(StatusCode::CONFLICT, "conflict");
+    assert_eq!(other_user.status, StatusCode::CREATED);
+    assert_eq!(after_delete.status, StatusCode::CREATED);
+}
+
 /// Copies the sealed fields of `source` onto `target` through the store.
 async fn copy_ciphertext(app: &TestApp, source: (UserId, NoteId), target: (UserId, NoteId)) {
     let source_note = app
@@ -673,6 +711,7 @@ on_both_stores!(
     bad_list_queries_are_rejected,
     request_errors_are_problems,
     note_at_exact_limits_is_accepted,
+    note_quota_is_enforced,
     copied_ciphertext_fails_to_open,
     responses_carry_request_id,
     health_probes_report_ready,

@@ -205,6 +205,30 @@ async fn deleted_note_is_gone(backend: Backend) {
     );
 }
 
+async fn count_covers_only_owner(backend: Backend) {
+    let (test_store, alice) = store_with_user(backend, "alice").await;
+    let bob = new_user("bob");
+    test_store.store.create_user(&bob).await.unwrap();
+    for marker in 0..3 {
+        test_store
+            .store
+            .insert_note(&new_note(alice, marker))
+            .await
+            .unwrap();
+    }
+    test_store
+        .store
+        .insert_note(&new_note(bob.id, 9))
+        .await
+        .unwrap();
+
+    let alices = test_store.store.count_notes(alice).await.unwrap();
+    let bobs = test_store.store.count_notes(bob.id).await.unwrap();
+
+    assert_eq!(alices, 3);
+    assert_eq!(bobs, 1);
+}
+
 async fn reconnecting_keeps_data_and_migrations(backend: Backend) {
     let (test_store, owner) = store_with_user(backend, "alice").await;
     let note = new_note(owner, 1);
@@ -232,6 +256,7 @@ on_both_stores!(
     list_pages_newest_first,
     replace_updates_fields_and_keeps_creation_time,
     deleted_note_is_gone,
+    count_covers_only_owner,
     reconnecting_keeps_data_and_migrations,
     ping_succeeds,
 );

@@ -619,6 +619,8 @@ fn help_documents_every_environment_variable() {
         "SANDNOTES_MAX_REQUEST_BYTES",
         "SANDNOTES_MAX_TITLE_BYTES",
         "SANDNOTES_MAX_NOTE_BODY_BYTES",
+        "SANDNOTES_MAX_NOTES_PER_USER",
+        "SANDNOTES_MAX_CONCURRENT_PASSWORD_HASHES",
     ] {
         assert!(
             help.contains(variable),

@@ -95,6 +95,7 @@ pub(super) async fn create(
     ApiJson(input): ApiJson<NoteInput>,
 ) -> Result<Response, ApiError> {
     check_limits(&input, &state.limits)?;
+    check_quota(&state, owner).await?;
     let key = user_note_key(&state, owner).await?;
 
     let id = NoteId::new_time_ordered();
@@ -272,6 +273,19 @@ fn check_limits(input: &NoteInput, limits: &Limits) -> Result<(), ApiError> {
                 limits.max_note_body_bytes
             )
             .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Rejects a new note when the owner already has the maximum number.
+// NOTE: the count and the insert are separate statements, so concurrent
+// creates by one user can pass the maximum by up to the number in flight.
+async fn check_quota(state: &AppState, owner: UserId) -> Result<(), ApiError> {
+    let max = state.limits.max_notes_per_user;
+    if state.store.count_notes(owner).await? >= max {
+        return Err(ApiError::Conflict(
+            format!("note limit of {max} reached; delete notes to create new ones").into(),
         ));
     }
     Ok(())

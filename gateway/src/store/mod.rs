@@ -147,6 +147,9 @@ pub trait NoteStore: Send + Sync {
     /// Inserts a new note.
     async fn insert_note(&self, note: &NoteRecord) -> Result<(), StoreError>;
 
+    /// Counts the owner's notes.
+    async fn count_notes(&self, owner: UserId) -> Result<u64, StoreError>;
+
     /// Lists up to `limit` of the owner's notes, newest id first, starting
     /// after `before` (exclusive) when given.
     async fn list_notes(

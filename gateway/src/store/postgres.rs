@@ -112,6 +112,14 @@ impl NoteStore for PostgresStore {
         Ok(())
     }
 
+    async fn count_notes(&self, owner: UserId) -> Result<u64, StoreError> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notes WHERE owner_id = $1")
+            .bind(owner.as_uuid())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
     async fn list_notes(
         &self,
         owner: UserId,
