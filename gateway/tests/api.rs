@@ -663,7 +663,7 @@ async fn copied_ciphertext_fails_to_open(backend: Backend) {
     assert_eq!(original.json()["body"], "the treasure is buried");
 }
 
-async fn responses_carry_request_id(backend: Backend) {
+async fn responses_carry_standard_headers(backend: Backend) {
     let app = TestApp::new(backend).await;
 
     let generated = app.call(Method::GET, "/healthz", None, None).await;
@@ -677,6 +677,17 @@ async fn responses_carry_request_id(backend: Backend) {
         .await;
 
     assert!(generated.headers.get("x-request-id").is_some());
+    assert_eq!(
+        generated.headers.get(header::CACHE_CONTROL).unwrap(),
+        "no-store"
+    );
+    assert_eq!(
+        generated
+            .headers
+            .get(header::X_CONTENT_TYPE_OPTIONS)
+            .unwrap(),
+        "nosniff"
+    );
     assert_eq!(echoed.headers.get("x-request-id").unwrap(), "trace-me-123");
 }
 
@@ -713,7 +724,7 @@ on_both_stores!(
     note_at_exact_limits_is_accepted,
     note_quota_is_enforced,
     copied_ciphertext_fails_to_open,
-    responses_carry_request_id,
+    responses_carry_standard_headers,
     health_probes_report_ready,
     readiness_fails_when_store_is_closed,
 );

@@ -10,7 +10,8 @@ mod runs;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
-use axum::http::Request;
+use axum::http::{HeaderValue, Request, header};
+use axum::response::Response;
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -27,7 +28,9 @@ pub use json::ApiJson;
 /// Each request gets an `x-request-id` (kept if the client sent one, echoed in
 /// the response) and an `info`-level `request` span carrying that id, the
 /// matched route, and, once known, the user id and note id. Requests and
-/// responses are logged at `debug`; errors are logged by [`ApiError`].
+/// responses are logged at `debug`; errors are logged by [`ApiError`]. Every
+/// response carries `Cache-Control: no-store`, because responses can contain
+/// note plaintext and tokens, and `X-Content-Type-Options: nosniff`.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.max_request_bytes;
     // One byte past the upload limit, so an oversized upload is read far
@@ -45,7 +48,8 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::DEBUG))
                 .on_failure(()),
         )
-        .layer(PropagateRequestIdLayer::x_request_id());
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(axum::middleware::map_response(set_security_headers));
 
     Router::new()
         .route("/healthz", get(health::liveness))
@@ -73,6 +77,16 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware)
         .with_state(state)
+}
+
+async fn set_security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 fn make_request_span(request: &Request<Body>) -> Span {
