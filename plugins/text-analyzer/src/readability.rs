@@ -18,7 +18,8 @@
 //! - **Characters** are all characters other than whitespace, punctuation
 //!   included.
 //! - **Syllables** are summed over the words, lowercased; see
-//!   [`crate::syllables`].
+//!   [`crate::syllables`]. Here textstat differs: it uses the Pyphen
+//!   hyphenation dictionary.
 
 use serde::Serialize;
 

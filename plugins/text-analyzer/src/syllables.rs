@@ -29,9 +29,9 @@
 //!      or more (`happier`).
 //! 5. Every word has at least one syllable.
 //!
-//! NOTE: a heuristic misses irregular words (`recipe`, `element`, `area`);
-//! textstat 0.7.4 consults the CMU pronouncing dictionary before its own
-//! fallback, so its counts can differ on such words.
+//! NOTE: a heuristic misses irregular words (`recipe`, `element`, `area`),
+//! and textstat 0.7.4 counts with the Pyphen hyphenation dictionary
+//! instead, so syllable counts differ from textstat's by a few percent.
 
 /// Estimates the syllables of one word.
 pub fn count_in_word(word: &str) -> usize {

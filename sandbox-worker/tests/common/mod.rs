@@ -1,0 +1,82 @@
+//! Helpers shared by the sandbox-worker integration tests.
+//!
+//! The tests spawn the real worker binary through `sandbox-runner` and run
+//! plugin components built by `cargo run -p plugin-build`.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+
+use sandbox_runner::{
+    GuestLimits, NoteContent, PluginCode, RunReport, RunRequest, Runner, RunnerConfig,
+};
+
+/// The worker binary Cargo built for these tests.
+pub fn worker_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_sandbox-worker"))
+}
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the worker crate lives inside the workspace")
+        .to_owned()
+}
+
+/// A runner for the test worker with `config` otherwise.
+pub fn runner_with(config: RunnerConfig) -> Runner {
+    Runner::new(RunnerConfig {
+        worker_path: Some(worker_path()),
+        ..config
+    })
+    .expect("the test worker binary exists")
+}
+
+/// A runner with default settings.
+pub fn runner() -> Runner {
+    runner_with(RunnerConfig::default())
+}
+
+/// Reads the component `target/plugins/NAME.wasm`, failing with the command
+/// that builds it when it is missing.
+pub fn component(name: &str) -> Vec<u8> {
+    let path = workspace_root()
+        .join("target")
+        .join("plugins")
+        .join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|error| {
+        panic!(
+            "plugin component {} is missing ({error}); build the plugins first with `cargo run -p plugin-build`",
+            path.display()
+        )
+    })
+}
+
+/// Reads a text from the repository's `corpus/` folder.
+pub fn corpus(file_name: &str) -> String {
+    let path = workspace_root().join("corpus").join(file_name);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("failed to read {}: {error}", path.display()))
+}
+
+/// A run request for the component `name` on a note with `body`.
+pub fn request(name: &str, body: &str) -> RunRequest {
+    RunRequest {
+        plugin: PluginCode::Component(component(name)),
+        args: "null".to_owned(),
+        note: NoteContent {
+            title: "Test note".to_owned(),
+            body: body.to_owned(),
+        },
+        limits: GuestLimits::default(),
+    }
+}
+
+/// Runs the component `name` on `body` with default limits.
+pub async fn run(runner: &Runner, name: &str, body: &str) -> RunReport {
+    runner
+        .run(request(name, body))
+        .await
+        .expect("the runner completes the run")
+}
