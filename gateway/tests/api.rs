@@ -237,10 +237,10 @@ async fn note_lifecycle_over_http(backend: Backend) {
         .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
 
-    let gone = app
+    let after_delete = app
         .call(Method::GET, &format!("/v1/notes/{id}"), Some(&token), None)
         .await;
-    gone.assert_problem(StatusCode::NOT_FOUND, "not-found");
+    after_delete.assert_problem(StatusCode::NOT_FOUND, "not-found");
 }
 
 async fn other_users_note_is_not_found(backend: Backend) {

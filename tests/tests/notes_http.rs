@@ -235,8 +235,8 @@ async fn note_lifecycle_over_http(backend: Backend) {
 
     let deleted = client.call(Method::DELETE, &path, Some(&token), None).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    let gone = client.call(Method::GET, &path, Some(&token), None).await;
-    gone.assert_problem(StatusCode::NOT_FOUND, "not-found");
+    let after_delete = client.call(Method::GET, &path, Some(&token), None).await;
+    after_delete.assert_problem(StatusCode::NOT_FOUND, "not-found");
 }
 
 async fn other_users_note_is_not_found(backend: Backend) {

@@ -122,6 +122,9 @@ pub(super) async fn create(
 }
 
 /// `GET /v1/notes`: the caller's notes, newest first, with titles.
+///
+/// A title that fails to open fails the whole page with a 500, and the log
+/// names the note, so a damaged row is noticed instead of silently skipped.
 pub(super) async fn list(
     State(state): State<AppState>,
     AuthenticatedUser(owner): AuthenticatedUser,
