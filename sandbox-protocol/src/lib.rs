@@ -14,8 +14,8 @@
 //! against it before allocating, so a peer cannot make the other side
 //! allocate more than it allows.
 //!
-//! No message carries key material: the request holds the plugin, its
-//! arguments, the decrypted note and limits; the response holds the run's
+//! No message carries key material: the request contains the plugin, its
+//! arguments, the decrypted note and limits; the response contains the run's
 //! outcome, log lines and resource figures. Buffers that may contain note
 //! text ([`NoteContent`], [`Output`], [`LogLine`] and encoded frames) are
 //! zeroized on drop.

@@ -96,7 +96,7 @@ pub struct RunResponse {
     pub duration_us: u64,
 }
 
-/// How a run inside the worker ended.
+/// Outcome of a run inside the worker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RunOutcome {
     /// `run` returned `ok`.

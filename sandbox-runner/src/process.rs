@@ -12,7 +12,7 @@ use tokio::process::{Child, Command};
 
 use crate::error::RunnerError;
 
-/// How a worker process ended.
+/// End state of a worker process.
 pub(crate) enum Finished {
     /// The worker exited on its own.
     Exited {

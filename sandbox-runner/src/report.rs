@@ -5,7 +5,7 @@ use std::time::Duration;
 use sandbox_protocol::{LogLine, Output};
 use serde::Serialize;
 
-/// How a run ended. Serialized with an `outcome` tag in snake case, for
+/// Outcome of a run. Serialized with an `outcome` tag in snake case, for
 /// example `{"outcome": "fuel_exhausted"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]

@@ -162,7 +162,7 @@ impl Runner {
     }
 
     /// Returns the worker's engine fingerprint (64 hex digits), asking the
-    /// worker once and caching the answer. Key cached precompiled code by
+    /// worker once and caching the result. Key cached precompiled code by
     /// it: code from an engine with another fingerprint does not load.
     pub async fn engine_fingerprint(&self) -> Result<&str, RunnerError> {
         let fingerprint = self

@@ -115,8 +115,8 @@ pub(crate) fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Component> {
     // SAFETY: `Component::deserialize` maps `bytes` as native code, so they
     // must come from `Engine::precompile_component` of a compatible engine
     // and be unaltered. The gateway authenticates precompiled code before
-    // it sends it; wasmtime checks the header and compatibility hash, and
-    // the worker is confined by rlimits and seccomp in case that trust is
+    // it sends it. Wasmtime also checks the header and compatibility hash,
+    // and rlimits and seccomp confine the worker in case that trust is
     // misplaced.
     #[allow(unsafe_code)]
     let component = unsafe { Component::deserialize(engine, bytes) };

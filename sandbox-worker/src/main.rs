@@ -3,7 +3,7 @@
 //!
 //! The gateway spawns it with an empty environment and only stdin, stdout
 //! and stderr open, writes one request frame (see `sandbox-protocol`) to
-//! stdin, and reads one response frame from stdout. The worker never sees a
+//! stdin, and reads one response frame from stdout. The worker never receives a
 //! key: the request carries the plugin, its arguments, the decrypted note
 //! and limits.
 //!

@@ -169,3 +169,28 @@ async fn invalid_component_is_invalid_plugin() {
         "{report:?}"
     );
 }
+
+#[tokio::test]
+async fn infinite_loop_stopped_by_cpu_rlimit() {
+    let runner = common::runner_with(RunnerConfig {
+        run_deadline: Duration::from_secs(30),
+        run_process_limits: sandbox_runner::ProcessLimits {
+            cpu_seconds: 1,
+            ..sandbox_runner::ProcessLimits::default()
+        },
+        ..RunnerConfig::default()
+    });
+    let mut request = common::request("hostile-infinite-loop", NOTE);
+    request.limits.fuel = u64::MAX / 2;
+    request.limits.epoch_deadline_ms = 60_000;
+
+    let report = runner.run(request).await.unwrap();
+
+    // The kernel sends SIGXCPU (24) at the soft limit; SIGKILL (9) follows
+    // at the hard limit if the first signal did not end the process.
+    assert!(
+        matches!(report.outcome, RunOutcome::KilledBySignal { signal: 24 | 9, .. }),
+        "{report:?}"
+    );
+    assert_next_run_succeeds(&runner).await;
+}

@@ -114,7 +114,7 @@ async fn request_carries_only_plugin_note_and_limits() {
     assert!(matches!(sent.plugin, PluginCode::Component(_)));
 
     // Re-encoding the decoded request gives the same bytes, so the frame
-    // holds these fields and nothing more.
+    // contains these fields and nothing more.
     let reencoded = sandbox_protocol::encode(&Request::Run(sent), usize::MAX).unwrap();
     assert_eq!(frame, *reencoded);
 

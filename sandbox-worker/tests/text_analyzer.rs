@@ -4,9 +4,9 @@
 //! package 0.7.4 (`lexicon_count`, `sentence_count`, `char_count`) on the
 //! same files. Syllables and the scores come from
 //! `plugins/text-analyzer/reference/readability.py`, an implementation of
-//! the documented rules written separately from the Rust code; textstat
-//! counts syllables with the Pyphen hyphenation dictionary instead
-//! (1093 for the Austen chapter).
+//! the documented rules written separately from the Rust code. textstat
+//! counts syllables with the Pyphen hyphenation dictionary instead, which
+//! gives 1093 for the Austen chapter.
 
 mod common;
 
