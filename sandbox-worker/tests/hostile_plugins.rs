@@ -189,7 +189,10 @@ async fn infinite_loop_stopped_by_cpu_rlimit() {
     // The kernel sends SIGXCPU (24) at the soft limit; SIGKILL (9) follows
     // at the hard limit if the first signal did not end the process.
     assert!(
-        matches!(report.outcome, RunOutcome::KilledBySignal { signal: 24 | 9, .. }),
+        matches!(
+            report.outcome,
+            RunOutcome::KilledBySignal { signal: 24 | 9, .. }
+        ),
         "{report:?}"
     );
     assert_next_run_succeeds(&runner).await;
