@@ -13,7 +13,7 @@ impl Args {
         Self { json: json.into() }
     }
 
-    /// The arguments as the JSON text the host sent.
+    /// Returns the arguments as the JSON text the host sent.
     pub fn as_str(&self) -> &str {
         &self.json
     }

@@ -1,6 +1,6 @@
 //! The note this run was started on.
 //!
-//! Each call asks the host again and copies the text into the plugin's
+//! Each call calls the host again and copies the text into the plugin's
 //! memory, so read a value once and keep it rather than calling in a loop.
 
 /// Returns the note's title.

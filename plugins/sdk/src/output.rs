@@ -2,7 +2,7 @@ use serde::Serialize;
 
 use crate::__private::bindings;
 
-/// What a successful run returns to the caller.
+/// Result of a successful run, returned to the caller.
 ///
 /// The host checks each kind before the caller sees it: JSON must parse,
 /// HTML passes through an allow-list sanitizer, and text loses control
