@@ -1,7 +1,8 @@
 //! The note this run was started on.
 //!
-//! Each call calls the host again and copies the text into the plugin's
-//! memory, so read a value once and keep it rather than calling in a loop.
+//! Each call fetches the text from the host again and copies it into the
+//! plugin's memory, so read a value once and keep it rather than calling in
+//! a loop.
 
 /// Returns the note's title.
 pub fn title() -> String {
