@@ -7,5 +7,5 @@
 mod sentences;
 mod stopwords;
 
-pub use sentences::{Sentence, split_sentences};
+pub use sentences::{Sentence, Sentences, split_sentences};
 pub use stopwords::is_stop_word;

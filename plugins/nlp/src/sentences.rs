@@ -45,41 +45,66 @@ impl Sentence<'_> {
     }
 }
 
-/// Splits `text` into sentences, in the order they appear. Runs in time linear
-/// in the length of `text`.
-pub fn split_sentences(text: &str) -> Vec<Sentence<'_>> {
-    let mut sentences = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut i = 0;
-
-    while let Some(c) = text[i..].chars().next() {
-        if c == '\n' {
-            if is_paragraph_break(text, i) {
-                push_sentence(text, &mut sentences, start.take(), i);
-            }
-            i += 1;
-            continue;
-        }
-        if c.is_whitespace() {
-            i += c.len_utf8();
-            continue;
-        }
-        let sentence_start = *start.get_or_insert(i);
-
-        if !TERMINATORS.contains(&c) {
-            i += c.len_utf8();
-            continue;
-        }
-        let after_terminators = skip_chars(text, i, TERMINATORS);
-        let end = skip_chars(text, after_terminators, CLOSERS);
-        let followed_by_space = text[end..].chars().next().is_none_or(char::is_whitespace);
-        if followed_by_space && ends_sentence(text, sentence_start, i, after_terminators, end) {
-            push_sentence(text, &mut sentences, start.take(), end);
-        }
-        i = end;
+/// Splits `text` into sentences, in the order they appear. The iterator is
+/// lazy, so a caller that stops early does not pay for the rest of the text.
+/// Splitting a whole text takes time linear in its length.
+pub fn split_sentences(text: &str) -> Sentences<'_> {
+    Sentences {
+        text,
+        pos: 0,
+        start: None,
     }
-    push_sentence(text, &mut sentences, start, text.len());
-    sentences
+}
+
+/// Iterator over the sentences of a text, created by [`split_sentences`].
+#[derive(Debug, Clone)]
+pub struct Sentences<'a> {
+    text: &'a str,
+    /// Byte offset of the next character to read.
+    pos: usize,
+    /// Byte offset where the sentence being read began, if one has.
+    start: Option<usize>,
+}
+
+impl<'a> Iterator for Sentences<'a> {
+    type Item = Sentence<'a>;
+
+    fn next(&mut self) -> Option<Sentence<'a>> {
+        let text = self.text;
+        while let Some(c) = text[self.pos..].chars().next() {
+            let i = self.pos;
+            if c == '\n' {
+                self.pos += 1;
+                if is_paragraph_break(text, i)
+                    && let Some(sentence) = make_sentence(text, self.start.take(), i)
+                {
+                    return Some(sentence);
+                }
+                continue;
+            }
+            if c.is_whitespace() {
+                self.pos += c.len_utf8();
+                continue;
+            }
+            let sentence_start = *self.start.get_or_insert(i);
+
+            if !TERMINATORS.contains(&c) {
+                self.pos += c.len_utf8();
+                continue;
+            }
+            let after_terminators = skip_chars(text, i, TERMINATORS);
+            let end = skip_chars(text, after_terminators, CLOSERS);
+            self.pos = end;
+            let followed_by_space = text[end..].chars().next().is_none_or(char::is_whitespace);
+            if followed_by_space
+                && ends_sentence(text, sentence_start, i, after_terminators, end)
+                && let Some(sentence) = make_sentence(text, self.start.take(), end)
+            {
+                return Some(sentence);
+            }
+        }
+        make_sentence(text, self.start.take(), text.len())
+    }
 }
 
 /// Returns whether the line break at `newline` is followed by a blank line.
@@ -139,17 +164,10 @@ fn is_abbreviation(before: &str) -> bool {
     ABBREVIATIONS.contains(&lower.as_str())
 }
 
-fn push_sentence<'a>(
-    text: &'a str,
-    sentences: &mut Vec<Sentence<'a>>,
-    start: Option<usize>,
-    end: usize,
-) {
-    let Some(start) = start else { return };
+fn make_sentence(text: &str, start: Option<usize>, end: usize) -> Option<Sentence<'_>> {
+    let start = start?;
     let source = text[start..end].trim_end();
-    if !source.is_empty() {
-        sentences.push(Sentence { start, source });
-    }
+    (!source.is_empty()).then_some(Sentence { start, source })
 }
 
 #[cfg(test)]
@@ -157,10 +175,7 @@ mod tests {
     use super::*;
 
     fn split(text: &str) -> Vec<String> {
-        split_sentences(text)
-            .iter()
-            .map(Sentence::normalized)
-            .collect()
+        split_sentences(text).map(|s| s.normalized()).collect()
     }
 
     #[test]
@@ -230,7 +245,7 @@ mod tests {
     #[test]
     fn offsets_point_into_text() {
         let text = "  One.\n\nTwo three.";
-        let sentences = split_sentences(text);
+        let sentences: Vec<Sentence<'_>> = split_sentences(text).collect();
         assert_eq!(sentences.len(), 2);
         assert_eq!(sentences[0].start, 2);
         assert_eq!(&text[sentences[1].start..], "Two three.");
@@ -238,8 +253,15 @@ mod tests {
 
     #[test]
     fn empty_and_blank_text_have_no_sentences() {
-        assert!(split_sentences("").is_empty());
-        assert!(split_sentences(" \n\n\t ").is_empty());
+        assert_eq!(split_sentences("").count(), 0);
+        assert_eq!(split_sentences(" \n\n\t ").count(), 0);
+    }
+
+    #[test]
+    fn iterator_stops_early() {
+        let mut sentences = split_sentences("One. Two. Three.");
+        assert_eq!(sentences.next().map(|s| s.source), Some("One."));
+        assert_eq!(sentences.next().map(|s| s.source), Some("Two."));
     }
 
     #[test]

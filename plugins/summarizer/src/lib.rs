@@ -13,8 +13,11 @@
 //! whitespace collapsed to one space. A sentence made only of stop words and
 //! numbers is never ranked or returned.
 //!
-//! Limits: only the first [`MAX_RANKED_SENTENCES`] sentences are ranked,
-//! because ranking is quadratic in the number of sentences.
+//! Limits: ranking is quadratic in the number of sentences, so only the
+//! sentences within the first [`MAX_RANKED_SENTENCES`] sentences and the
+//! first [`MAX_RANKED_WORDS`] words are ranked. A returned sentence longer
+//! than [`MAX_SENTENCE_BYTES`] is cut at a word boundary and ends in `…`,
+//! which keeps the output of 100 sentences under 1 MiB.
 
 mod args;
 mod textrank;
@@ -28,9 +31,16 @@ use serde::Serialize;
 pub use args::{ArgsError, DEFAULT_SENTENCES, MAX_SENTENCES, SummaryLength};
 
 /// Number of sentences, from the start of the note, that are ranked. Later
-/// sentences never appear in a summary. At 1,000 sentences the similarity graph
-/// has at most about 500,000 edges.
-pub const MAX_RANKED_SENTENCES: usize = 1000;
+/// sentences never appear in a summary. At 500 sentences the similarity graph
+/// has at most about 125,000 edges. The longest corpus text has about 400.
+pub const MAX_RANKED_SENTENCES: usize = 500;
+
+/// Number of words, from the start of the note, whose sentences are ranked.
+/// It bounds the cost of comparing sentences when they are long.
+pub const MAX_RANKED_WORDS: usize = 20_000;
+
+/// Longest sentence returned whole, in bytes.
+pub const MAX_SENTENCE_BYTES: usize = 4096;
 
 /// The plugin's output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,7 +56,12 @@ pub fn summarize(text: &str, length: SummaryLength) -> Summary {
 
     let mut candidates = Vec::new();
     let mut terms = Vec::new();
-    for sentence in split_sentences(text).into_iter().take(MAX_RANKED_SENTENCES) {
+    let mut words_read = 0;
+    for sentence in split_sentences(text).take(MAX_RANKED_SENTENCES) {
+        words_read += sentence.source.split_whitespace().count();
+        if words_read > MAX_RANKED_WORDS {
+            break;
+        }
         let sentence_terms = term_ids(sentence.source, &stemmer, &mut vocabulary);
         if !sentence_terms.is_empty() {
             candidates.push(sentence);
@@ -63,9 +78,27 @@ pub fn summarize(text: &str, length: SummaryLength) -> Summary {
     Summary {
         sentences: order
             .into_iter()
-            .map(|i| candidates[i].normalized())
+            .map(|i| shorten(candidates[i].normalized()))
             .collect(),
     }
+}
+
+/// Cuts a sentence longer than [`MAX_SENTENCE_BYTES`] at the last space that
+/// fits and appends `…`.
+fn shorten(mut sentence: String) -> String {
+    if sentence.len() <= MAX_SENTENCE_BYTES {
+        return sentence;
+    }
+    let mut cut = MAX_SENTENCE_BYTES - '…'.len_utf8();
+    while !sentence.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    if let Some(space) = sentence[..cut].rfind(' ') {
+        cut = space;
+    }
+    sentence.truncate(cut);
+    sentence.push('…');
+    sentence
 }
 
 /// Maps a sentence to the ids of its terms: the stems of its alphabetic words,
@@ -183,6 +216,34 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(json, r#"{"sentences":["Ships sail."]}"#);
+    }
+
+    #[test]
+    fn long_sentence_is_cut_at_a_word() {
+        let text = format!("{}end.", "word ".repeat(2000));
+        let summary = summarize(&text, SummaryLength::Sentences(1));
+        let sentence = &summary.sentences[0];
+        assert!(sentence.len() <= MAX_SENTENCE_BYTES, "{}", sentence.len());
+        assert!(
+            sentence.ends_with("word…"),
+            "{}",
+            &sentence[sentence.len() - 20..]
+        );
+    }
+
+    #[test]
+    fn sentences_past_the_word_cap_are_not_ranked() {
+        // The long sentence crosses the word cap, so neither it nor the
+        // sentence after it is ranked.
+        let long = format!(
+            "{}ships.\n\n",
+            "many words about ships ".repeat(MAX_RANKED_WORDS / 4)
+        );
+        let text = format!("Ships sail. Ships sink.\n\n{long}Unique ships appear here.");
+        let summary = summarize(&text, SummaryLength::Sentences(100));
+        assert_eq!(summary.sentences.len(), 2);
+        assert_eq!(summary.sentences[0], "Ships sail.");
+        assert_eq!(summary.sentences[1], "Ships sink.");
     }
 
     #[test]

@@ -2,14 +2,26 @@
 //!
 //! Each language scores one point per line that contains one of its
 //! telltale patterns. The highest score wins, and a tie goes to the earlier
-//! language in [`Language::SUPPORTED`]. Only the first [`DETECTION_LINES`]
-//! lines are read. JSON is recognized by parsing. This is a heuristic: short
-//! snippets that use little syntax are often taken for another language.
+//! language in [`Language::SUPPORTED`]. A score below one line in
+//! [`MIN_LINES_PER_MATCH`] of the non-empty lines read means plain text, so
+//! that prose which happens to contain `from ` or `let ` is not lexed as
+//! code. Only the first [`DETECTION_LINES`] lines and [`DETECTION_BYTES`]
+//! bytes are read. JSON is recognized by parsing the whole code.
+//!
+//! This is a heuristic: short snippets that use little syntax are often
+//! taken for another language or for plain text.
 
 use crate::language::Language;
 
 /// Number of lines, from the start, that detection reads.
 pub const DETECTION_LINES: usize = 200;
+
+/// Number of bytes, from the start, that detection reads, so that one very
+/// long line costs no more than many short ones.
+pub const DETECTION_BYTES: usize = 16 * 1024;
+
+/// The winning language must match at least one non-empty line in this many.
+pub const MIN_LINES_PER_MATCH: usize = 10;
 
 /// Patterns that suggest a language when a line contains them.
 const PATTERNS: &[(Language, &[&str])] = &[
@@ -111,7 +123,15 @@ pub fn detect(code: &str) -> Language {
     }
 
     let mut scores = [0usize; PATTERNS.len()];
-    for line in code.lines().take(DETECTION_LINES) {
+    let mut non_empty_lines: usize = 0;
+    let mut sample_end = code.len().min(DETECTION_BYTES);
+    while !code.is_char_boundary(sample_end) {
+        sample_end -= 1;
+    }
+    for line in code[..sample_end].lines().take(DETECTION_LINES) {
+        if !line.trim().is_empty() {
+            non_empty_lines += 1;
+        }
         for (score, (language, patterns)) in scores.iter_mut().zip(PATTERNS) {
             let table_header = *language == Language::Toml
                 && line.starts_with('[')
@@ -122,7 +142,8 @@ pub fn detect(code: &str) -> Language {
         }
     }
 
-    let mut best = (0, Language::PlainText);
+    let min_score = non_empty_lines.div_ceil(MIN_LINES_PER_MATCH).max(1);
+    let mut best = (min_score - 1, Language::PlainText);
     for (score, (language, _)) in scores.iter().zip(PATTERNS) {
         if *score > best.0 {
             best = (*score, *language);

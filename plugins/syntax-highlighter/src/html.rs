@@ -27,6 +27,30 @@ pub(crate) fn render(code: &str, tokens: &[Token], language: Language) -> String
     html
 }
 
+/// Returns the length in bytes of what [`render`] returns for the same
+/// arguments, without building it.
+pub(crate) fn rendered_len(code: &str, tokens: &[Token], language: Language) -> usize {
+    let wrapper =
+        "<pre><code class=\"language-\">".len() + language.name().len() + "</code></pre>".len();
+    let spans: usize = tokens
+        .iter()
+        .map(|t| "<span class=\"\">".len() + t.class.as_str().len() + "</span>".len())
+        .sum();
+    wrapper + spans + escaped_len(code)
+}
+
+fn escaped_len(text: &str) -> usize {
+    let extra: usize = text
+        .bytes()
+        .map(|b| match b {
+            b'&' => "&amp;".len() - 1,
+            b'<' | b'>' => "&lt;".len() - 1,
+            _ => 0,
+        })
+        .sum();
+    text.len() + extra
+}
+
 /// Appends `text` with `&`, `<` and `>` replaced by entities. Quotes stay
 /// as they are, because text is only ever placed in element content, never
 /// in an attribute value.

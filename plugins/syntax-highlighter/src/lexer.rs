@@ -35,6 +35,9 @@ enum Previous {
 struct Lexer<'a> {
     code: &'a str,
     rules: &'a Rules,
+    keywords: WordSet,
+    types: WordSet,
+    builtins: WordSet,
     pos: usize,
     tokens: Vec<Token>,
     previous: Previous,
@@ -49,10 +52,13 @@ struct Lexer<'a> {
 }
 
 /// Splits `code` into classified tokens.
-pub(crate) fn tokenize(code: &str, rules: &Rules) -> Vec<Token> {
+pub(crate) fn tokenize(code: &str, rules: &'static Rules) -> Vec<Token> {
     let mut lexer = Lexer {
         code,
         rules,
+        keywords: WordSet::new(rules.keywords, rules.case_insensitive),
+        types: WordSet::new(rules.types, rules.case_insensitive),
+        builtins: WordSet::new(rules.builtins, rules.case_insensitive),
         pos: 0,
         tokens: Vec::new(),
         previous: Previous::Nothing,
@@ -503,13 +509,13 @@ impl Lexer<'_> {
         if rules.strings.rust_raw && word == "r" && self.char_at(end) == Some('#') {
             return None;
         }
-        if contains(rules.keywords, word, rules.case_insensitive) {
+        if self.keywords.contains(word) {
             return Some(TokenClass::Keyword);
         }
-        if contains(rules.types, word, rules.case_insensitive) {
+        if self.types.contains(word) {
             return Some(TokenClass::Type);
         }
-        if contains(rules.builtins, word, rules.case_insensitive) {
+        if self.builtins.contains(word) {
             return Some(TokenClass::Function);
         }
         if rules.features.exception_names
@@ -658,5 +664,32 @@ fn contains(list: &[&str], word: &str, case_insensitive: bool) -> bool {
         list.iter().any(|w| w.eq_ignore_ascii_case(word))
     } else {
         list.contains(&word)
+    }
+}
+
+/// A word list sorted for binary search, because the keyword lists are
+/// looked up once per identifier. Lists of case-insensitive languages are
+/// written in lower case.
+struct WordSet {
+    words: Vec<&'static str>,
+    case_insensitive: bool,
+}
+
+impl WordSet {
+    fn new(list: &'static [&'static str], case_insensitive: bool) -> Self {
+        let mut words = list.to_vec();
+        words.sort_unstable();
+        Self {
+            words,
+            case_insensitive,
+        }
+    }
+
+    fn contains(&self, word: &str) -> bool {
+        if self.case_insensitive && word.bytes().any(|b| b.is_ascii_uppercase()) {
+            let lower = word.to_ascii_lowercase();
+            return self.words.binary_search(&lower.as_str()).is_ok();
+        }
+        self.words.binary_search(&word).is_ok()
     }
 }

@@ -27,7 +27,7 @@ mod lexer;
 
 pub use args::{ArgsError, parse_language};
 pub use class::TokenClass;
-pub use detect::{DETECTION_LINES, detect};
+pub use detect::{DETECTION_BYTES, DETECTION_LINES, MIN_LINES_PER_MATCH, detect};
 pub use language::Language;
 
 /// Largest HTML output, in bytes: the host's default output limit (1 MiB).
@@ -45,20 +45,21 @@ pub enum HighlightError {
 /// Highlights `code` as `language`, or as the detected language when `None`.
 pub fn highlight(code: &str, language: Option<Language>) -> Result<String, HighlightError> {
     let language = language.unwrap_or_else(|| detect(code));
+
+    // Sizes are computed before rendering, so an oversized note costs one
+    // pass over the text instead of two renderings.
+    let plain_len = html::rendered_len(code, &[], language);
+    if plain_len > MAX_OUTPUT_BYTES {
+        return Err(HighlightError::TooLarge(plain_len));
+    }
     let tokens = match language.rules() {
         Some(rules) => lexer::tokenize(code, rules),
         None => Vec::new(),
     };
-
-    let highlighted = html::render(code, &tokens, language);
-    if highlighted.len() <= MAX_OUTPUT_BYTES {
-        return Ok(highlighted);
+    if html::rendered_len(code, &tokens, language) > MAX_OUTPUT_BYTES {
+        return Ok(html::render(code, &[], language));
     }
-    let plain = html::render(code, &[], language);
-    if plain.len() <= MAX_OUTPUT_BYTES {
-        return Ok(plain);
-    }
-    Err(HighlightError::TooLarge(plain.len()))
+    Ok(html::render(code, &tokens, language))
 }
 
 /// Returns the class of every character of `code`, in order: the

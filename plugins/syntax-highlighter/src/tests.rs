@@ -363,3 +363,36 @@ fn markup_in_code_cannot_escape_the_element() {
         assert_eq!(html.matches("</pre>").count(), 1, "{language:?}: {html}");
     }
 }
+
+#[test]
+fn rendered_len_matches_render() {
+    let code = "fn f() -> &'a str { \"<&>\" } // é";
+    for tokens in [
+        lexer::tokenize(code, language::Language::Rust.rules().unwrap()),
+        Vec::new(),
+    ] {
+        let html = html::render(code, &tokens, Language::Rust);
+        assert_eq!(
+            html::rendered_len(code, &tokens, Language::Rust),
+            html.len()
+        );
+    }
+}
+
+#[test]
+fn case_insensitive_word_lists_are_lower_case() {
+    for language in Language::SUPPORTED {
+        let rules = language.rules().unwrap();
+        if !rules.case_insensitive {
+            continue;
+        }
+        for word in rules
+            .keywords
+            .iter()
+            .chain(rules.types)
+            .chain(rules.builtins)
+        {
+            assert_eq!(*word, word.to_ascii_lowercase(), "{language:?}");
+        }
+    }
+}
