@@ -10,15 +10,17 @@
 //! Order of a run, each step before any untrusted code executes:
 //!
 //! 1. read and decode the request, bounded by `--max-request-bytes`;
-//! 2. set rlimits (CPU seconds, address space, open files, file size, core
+//! 2. deny file system and network access with Landlock, where the kernel
+//!    supports it;
+//! 3. set rlimits (CPU seconds, address space, open files, file size, core
 //!    dumps);
-//! 3. create the wasmtime engine and start the epoch ticker thread, then
+//! 4. create the wasmtime engine and start the epoch ticker thread, then
 //!    forbid new processes (`RLIMIT_NPROC`);
-//! 4. install the load-time seccomp filter on all threads;
-//! 5. compile or deserialize the plugin;
-//! 6. install the run-time seccomp filter, which also forbids new
+//! 5. install the load-time seccomp filter on all threads;
+//! 6. compile or deserialize the plugin;
+//! 7. install the run-time seccomp filter, which also forbids new
 //!    executable mappings;
-//! 7. instantiate and call `run` with fuel, epoch deadline, memory, table
+//! 8. instantiate and call `run` with fuel, epoch deadline, memory, table
 //!    and stack limits, write the response and exit.
 //!
 //! Exit status 0 means a response frame was written, whatever the run's
@@ -58,9 +60,11 @@ struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_REQUEST_BYTES)]
     max_request_bytes: usize,
 
-    /// Test hook: after the run-time seccomp filter is installed, attempt
-    /// this forbidden operation instead of running the plugin. The filter
-    /// must kill the worker with SIGSYS.
+    /// Test hook: attempt this forbidden operation instead of running the
+    /// plugin. `open-under-landlock` runs after Landlock and before the
+    /// rlimits and seccomp filters and must fail with a permission error;
+    /// the others run after the run-time seccomp filter and must kill the
+    /// worker with SIGSYS.
     #[arg(long, value_enum, hide = true)]
     probe_forbidden_syscall: Option<ForbiddenSyscall>,
 }
@@ -104,6 +108,10 @@ fn serve(cli: &Cli) -> Result<()> {
 }
 
 fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>) -> Result<Response> {
+    confine::deny_file_system_and_network()?;
+    if let Some(ForbiddenSyscall::OpenUnderLandlock) = probe {
+        probe::attempt_open_under_landlock();
+    }
     confine::set_rlimits(&request.process)?;
     let engine = engine::build(&request.guest)?;
     engine::start_epoch_ticker(&engine)?;
@@ -128,6 +136,7 @@ fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>) -> Result<Res
 }
 
 fn serve_compile(request: CompileRequest) -> Result<Response> {
+    confine::deny_file_system_and_network()?;
     confine::set_rlimits(&request.process)?;
     confine::forbid_new_processes()?;
     let engine = engine::build(&sandbox_protocol::GuestLimits::default())?;

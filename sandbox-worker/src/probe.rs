@@ -6,6 +6,9 @@ use std::num::NonZeroUsize;
 /// A forbidden operation to attempt.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub(crate) enum ForbiddenSyscall {
+    /// `openat` of `/dev/null` under Landlock alone, before the rlimits and
+    /// seccomp filters.
+    OpenUnderLandlock,
     /// `openat` of `/dev/null`.
     Open,
     /// `socket` for a UDP socket on 127.0.0.1.
@@ -20,6 +23,7 @@ pub(crate) enum ForbiddenSyscall {
 /// the worker then exits with status 3 so the test fails.
 pub(crate) fn attempt(operation: ForbiddenSyscall) -> ! {
     let result = match operation {
+        ForbiddenSyscall::OpenUnderLandlock => attempt_open_under_landlock(),
         ForbiddenSyscall::Open => std::fs::File::open("/dev/null").map(drop),
         ForbiddenSyscall::Socket => std::net::UdpSocket::bind("127.0.0.1:0").map(drop),
         ForbiddenSyscall::Spawn => std::process::Command::new("/bin/true").status().map(drop),
@@ -27,6 +31,21 @@ pub(crate) fn attempt(operation: ForbiddenSyscall) -> ! {
     };
     eprintln!("sandbox-worker: forbidden operation {operation:?} was not stopped: {result:?}");
     std::process::exit(3);
+}
+
+/// Opens `/dev/null` and exits: status 4 with the error on stderr when the
+/// open was denied, status 3 when it succeeded.
+pub(crate) fn attempt_open_under_landlock() -> ! {
+    match std::fs::File::open("/dev/null") {
+        Ok(_) => {
+            eprintln!("sandbox-worker: opening /dev/null under Landlock was not denied");
+            std::process::exit(3);
+        }
+        Err(error) => {
+            eprintln!("sandbox-worker: opening /dev/null was denied: {error}");
+            std::process::exit(4);
+        }
+    }
 }
 
 #[allow(unsafe_code)]

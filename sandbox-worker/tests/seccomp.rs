@@ -1,5 +1,6 @@
 //! After the run-time filter is installed, forbidden system calls kill the
-//! worker with SIGSYS, and the runner reports the signal.
+//! worker with SIGSYS, and the runner reports the signal. Landlock, the
+//! layer below, denies opening files on its own.
 //!
 //! The worker's hidden `--probe-forbidden-syscall` hook attempts the call
 //! in place of running the plugin.
@@ -48,4 +49,17 @@ async fn spawn_kills_worker() {
 #[tokio::test]
 async fn executable_mapping_kills_worker() {
     assert_killed_by_sigsys(&probe("executable-mapping").await);
+}
+
+/// Landlock is checked on its own, before the rlimits and the seccomp
+/// filters exist. The test needs a kernel with Landlock enabled.
+#[tokio::test]
+async fn open_denied_by_landlock() {
+    let outcome = probe("open-under-landlock").await;
+
+    let RunOutcome::Crashed { exit_code, stderr } = &outcome else {
+        panic!("expected the probe's exit status: {outcome:?}");
+    };
+    assert_eq!(*exit_code, 4, "{stderr}");
+    assert!(stderr.contains("Permission denied"), "{stderr}");
 }
