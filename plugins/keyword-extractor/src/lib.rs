@@ -169,4 +169,27 @@ mod tests {
         assert_eq!(json["keywords"][0]["phrase"], "Ether waves");
         assert!(json["keywords"][0]["score"].is_f64());
     }
+
+    #[test]
+    fn plugin_entry_point_reads_note_and_args() {
+        sandnotes_plugin_sdk::testing::set_note("Ether", ETHER);
+        let output = run(sandnotes_plugin_sdk::Args::new(r#"{"max_keywords": 2}"#)).unwrap();
+        let sandnotes_plugin_sdk::Output::Json(json) = output else {
+            panic!("expected JSON output, got {output:?}");
+        };
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["keywords"][0]["phrase"], "fill all space");
+        assert_eq!(value["keywords"][1]["phrase"], "thought to fill");
+        assert_eq!(value["keywords"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn plugin_entry_point_rejects_invalid_args() {
+        sandnotes_plugin_sdk::testing::set_note("Ether", ETHER);
+        let error = run(sandnotes_plugin_sdk::Args::new(r#"{"max_keywords": 500}"#)).unwrap_err();
+        assert_eq!(
+            error,
+            "invalid \"max_keywords\": 500; expected an integer from 1 to 100"
+        );
+    }
 }

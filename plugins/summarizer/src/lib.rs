@@ -257,4 +257,26 @@ mod tests {
         assert_eq!(summary.sentences.len(), 100);
         assert!(!summary.sentences.iter().any(|s| s.starts_with("Unique")));
     }
+
+    #[test]
+    fn plugin_entry_point_reads_note_and_args() {
+        sandnotes_plugin_sdk::testing::set_note("Whales", WHALES);
+        let output = run(sandnotes_plugin_sdk::Args::new(r#"{"sentences": 1}"#)).unwrap();
+        assert_eq!(
+            output,
+            sandnotes_plugin_sdk::Output::Json(
+                r#"{"sentences":["Whales are large marine mammals."]}"#.to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn plugin_entry_point_rejects_invalid_args() {
+        sandnotes_plugin_sdk::testing::set_note("Whales", WHALES);
+        let error = run(sandnotes_plugin_sdk::Args::new(r#"{"ratio": 2}"#)).unwrap_err();
+        assert_eq!(
+            error,
+            "invalid \"ratio\": 2; expected a number greater than 0 and at most 1"
+        );
+    }
 }

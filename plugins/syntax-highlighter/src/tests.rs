@@ -396,3 +396,29 @@ fn case_insensitive_word_lists_are_lower_case() {
         }
     }
 }
+
+#[test]
+fn plugin_entry_point_reads_note_and_args() {
+    sandnotes_plugin_sdk::testing::set_note("snippet", "let x = 1;");
+    let output = crate::run(sandnotes_plugin_sdk::Args::new(r#"{"language": "rust"}"#)).unwrap();
+    assert_eq!(
+        output,
+        sandnotes_plugin_sdk::Output::Html(
+            "<pre><code class=\"language-rust\"><span class=\"keyword\">let</span> x \
+             <span class=\"operator\">=</span> <span class=\"number\">1</span>\
+             <span class=\"punctuation\">;</span></code></pre>"
+                .to_owned()
+        )
+    );
+}
+
+#[test]
+fn plugin_entry_point_rejects_unknown_language() {
+    sandnotes_plugin_sdk::testing::set_note("snippet", "x");
+    let error =
+        crate::run(sandnotes_plugin_sdk::Args::new(r#"{"language": "cobol"}"#)).unwrap_err();
+    assert!(
+        error.starts_with("unsupported \"language\": \"cobol\""),
+        "{error}"
+    );
+}
