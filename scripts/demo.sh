@@ -15,12 +15,17 @@ cargo build --quiet -p gateway -p sandbox-worker -p sandnotes-demo
 
 bind=${SANDNOTES_BIND:-127.0.0.1:8080}
 export SANDNOTES_BIND=$bind
-target/debug/gateway &
+data_dir=${SANDNOTES_DATA_DIR:-./data}
+mkdir -p "$data_dir"
+log_file="$data_dir/gateway.log"
+echo "starting the gateway on $bind; its log goes to $log_file"
+target/debug/gateway 2>>"$log_file" &
 gateway_pid=$!
 trap 'kill "$gateway_pid" 2>/dev/null || true; wait "$gateway_pid" 2>/dev/null || true' EXIT INT TERM
 
 target/debug/sandnotes-demo --gateway "http://$bind"
 
 echo
-echo "The gateway keeps serving on http://$bind (data in ./data). Press Ctrl-C to stop."
+echo "The gateway keeps serving on http://$bind (data in $data_dir, log in $log_file)."
+echo "Press Ctrl-C to stop."
 wait "$gateway_pid"

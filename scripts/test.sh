@@ -2,7 +2,8 @@
 # Runs the whole test suite from a fresh checkout: installs the WebAssembly
 # target, makes sure the local PostgreSQL server is up, builds every plugin
 # component into target/plugins/, builds the binaries that the end-to-end
-# tests spawn, and runs every test of the workspace.
+# tests spawn, validates the deployment files, and runs every test of the
+# workspace.
 #
 # PostgreSQL tests connect to SANDNOTES_TEST_POSTGRES_URL
 # (default postgres://postgres@127.0.0.1:5432/test) and fail, never skip,
@@ -24,6 +25,8 @@ if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; the
     fi
 fi
 export SANDNOTES_TEST_POSTGRES_URL=$pg_url
+
+bash scripts/validate-deploy.sh
 
 cargo run --quiet -p plugin-build
 cargo build --quiet -p gateway -p sandbox-worker

@@ -101,7 +101,6 @@ pub(super) async fn run(
         .await?
         .ok_or(ApiError::NotFound)?;
     let digest = PluginDigest::from(plugin.sha256);
-    tracing::Span::current().record("note_id", tracing::field::display(note_id));
 
     let artifact = runtime
         .precompiled(state.store.as_ref(), digest)
