@@ -62,7 +62,13 @@ pub mod __private {
     /// Bindings generated from the plugin world.
     // The generated code is FFI glue for the component ABI and needs
     // `unsafe` for raw pointers into linear memory.
-    #[allow(unsafe_code, unreachable_pub, missing_docs, clippy::all, clippy::mem_forget)]
+    #[allow(
+        unsafe_code,
+        unreachable_pub,
+        missing_docs,
+        clippy::all,
+        clippy::mem_forget
+    )]
     pub mod bindings {
         wit_bindgen::generate!({
             path: "../wit",
