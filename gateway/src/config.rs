@@ -91,6 +91,11 @@ pub struct Config {
     #[arg(long, env = "SANDNOTES_MAX_NOTES_PER_USER", default_value_t = Limits::DEFAULT.max_notes_per_user)]
     pub max_notes_per_user: u64,
 
+    /// Login attempts allowed per username per minute (successful or not),
+    /// all usable at once. Further attempts get 429 with `Retry-After`.
+    #[arg(long, env = "SANDNOTES_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = Limits::DEFAULT.login_attempts_per_minute)]
+    pub login_attempts_per_minute: std::num::NonZeroU32,
+
     /// Plugin runtime: worker path, run slots, deadlines, upload size.
     #[command(flatten)]
     pub runtime: crate::runs::RuntimeArgs,
@@ -170,6 +175,7 @@ impl Config {
             max_note_body_bytes: self.max_note_body_bytes,
             max_concurrent_password_hashes: self.max_concurrent_password_hashes,
             max_notes_per_user: self.max_notes_per_user,
+            login_attempts_per_minute: self.login_attempts_per_minute,
             ..Limits::DEFAULT
         }
     }

@@ -73,6 +73,12 @@ pub enum ApiError {
         /// The plugin's log lines, returned to the caller.
         logs: Vec<crate::runs::LogLineBody>,
     },
+    /// Too many login attempts for one username (429 with `Retry-After`).
+    #[error("too many login attempts; retry after {retry_after_seconds} s")]
+    TooManyRequests {
+        /// Seconds to wait before retrying.
+        retry_after_seconds: u64,
+    },
     /// Every run slot is taken (503 with `Retry-After`).
     #[error("too many plugin runs in progress; retry after {retry_after_seconds} s")]
     Busy {
@@ -226,6 +232,7 @@ impl ApiError {
             Self::MethodNotAllowed => "method-not-allowed",
             Self::PluginRejected { .. } => "plugin-rejected",
             Self::RunFailed { failure, .. } => failure.kind(),
+            Self::TooManyRequests { .. } => "too-many-requests",
             Self::Busy { .. } => "busy",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
@@ -250,6 +257,7 @@ impl ApiError {
             }
             Self::PluginRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RunFailed { failure, .. } => failure.status(),
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -267,6 +275,7 @@ impl ApiError {
             Self::MethodNotAllowed => "Method not allowed",
             Self::PluginRejected { .. } => "Plugin rejected",
             Self::RunFailed { failure, .. } => failure.title(),
+            Self::TooManyRequests { .. } => "Too many requests",
             Self::Busy { .. } => "Too many plugin runs",
             Self::Unavailable(_) => "Service unavailable",
             Self::Internal(_) => "Internal server error",
@@ -315,6 +324,9 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let retry_after = match &self {
             Self::Busy {
+                retry_after_seconds,
+            }
+            | Self::TooManyRequests {
                 retry_after_seconds,
             } => Some(*retry_after_seconds),
             _ => None,

@@ -1,9 +1,10 @@
 //! Shared state handed to every request handler.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::{PasswordError, PasswordHasher, PasswordPool, TokenService};
+use crate::auth::{LoginThrottle, PasswordError, PasswordHasher, PasswordPool, TokenService};
 use crate::crypto::MasterKey;
 use crate::problem::ApiError;
 use crate::runs::PluginRuntime;
@@ -27,6 +28,9 @@ pub struct Limits {
     pub max_concurrent_password_hashes: usize,
     /// Maximum notes one user may keep. Default 10,000.
     pub max_notes_per_user: u64,
+    /// Login attempts per username per minute, all usable at once.
+    /// Default 10.
+    pub login_attempts_per_minute: NonZeroU32,
 }
 
 impl Limits {
@@ -39,6 +43,7 @@ impl Limits {
         default_page_size: 50,
         max_concurrent_password_hashes: 4,
         max_notes_per_user: 10_000,
+        login_attempts_per_minute: NonZeroU32::new(10).expect("10 is not zero"),
     };
 }
 
@@ -59,6 +64,8 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     /// Argon2id password hashing, bounded in concurrency.
     pub passwords: Arc<PasswordPool>,
+    /// Per-username login attempt limiter.
+    pub login_throttle: Arc<LoginThrottle>,
     /// Request and field limits.
     pub limits: Limits,
     /// The sandbox: plugin compilation and runs. `None` in router tests that
@@ -85,6 +92,7 @@ impl AppState {
                 PasswordHasher::new()?,
                 limits.max_concurrent_password_hashes,
             )),
+            login_throttle: Arc::new(LoginThrottle::new(limits.login_attempts_per_minute)),
             limits,
             runtime: None,
         })

@@ -365,6 +365,40 @@ async fn login_issues_bearer_token(backend: Backend) {
     assert_eq!(login.json()["expires_in"], 900);
 }
 
+async fn login_attempts_are_throttled(backend: Backend) {
+    let limits = Limits {
+        login_attempts_per_minute: std::num::NonZeroU32::new(3).unwrap(),
+        ..Limits::DEFAULT
+    };
+    let app = TestApp::with_limits(backend, limits).await;
+    assert_eq!(app.sign_up("alice").await.status, StatusCode::CREATED);
+    assert_eq!(app.sign_up("bob").await.status, StatusCode::CREATED);
+
+    for _ in 0..3 {
+        let guess = app.log_in("alice", "wrong guess 123").await;
+        assert_eq!(guess.status, StatusCode::UNAUTHORIZED);
+    }
+    for _ in 0..3 {
+        app.log_in("nobody", "wrong guess 123").await;
+    }
+    let correct_after_guesses = app.log_in("alice", PASSWORD).await;
+    let unknown_after_guesses = app.log_in("nobody", PASSWORD).await;
+    let other_user = app.log_in("bob", PASSWORD).await;
+
+    correct_after_guesses.assert_problem(StatusCode::TOO_MANY_REQUESTS, "too-many-requests");
+    let retry_after: u64 = correct_after_guesses.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=60).contains(&retry_after),
+        "Retry-After: {retry_after}"
+    );
+    unknown_after_guesses.assert_problem(StatusCode::TOO_MANY_REQUESTS, "too-many-requests");
+    assert_eq!(other_user.status, StatusCode::OK);
+}
+
 async fn duplicate_signup_conflicts(backend: Backend) {
     let app = TestApp::new(backend).await;
     app.user("alice").await;
@@ -716,6 +750,7 @@ on_both_stores!(
     bad_tokens_are_unauthorized,
     login_failure_is_generic,
     login_issues_bearer_token,
+    login_attempts_are_throttled,
     duplicate_signup_conflicts,
     invalid_signups_are_rejected,
     list_paginates_with_cursor,

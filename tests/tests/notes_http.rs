@@ -621,6 +621,7 @@ fn help_documents_every_environment_variable() {
         "SANDNOTES_MAX_NOTE_BODY_BYTES",
         "SANDNOTES_MAX_NOTES_PER_USER",
         "SANDNOTES_MAX_CONCURRENT_PASSWORD_HASHES",
+        "SANDNOTES_LOGIN_ATTEMPTS_PER_MINUTE",
     ] {
         assert!(
             help.contains(variable),

@@ -80,14 +80,19 @@ pub(super) async fn signup(
 ///
 /// An unknown username and a wrong password get the same 401 response, and
 /// both run one Argon2 verification, so neither the response nor its
-/// timing distinguishes them.
+/// timing distinguishes them. Attempts past the per-username budget get 429
+/// with `Retry-After`, for unknown usernames too.
 pub(super) async fn login(
     State(state): State<AppState>,
     ApiJson(credentials): ApiJson<Credentials>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let user = match normalize_username(&credentials.username) {
-        Ok(username) => state.store.find_user_by_username(&username).await?,
-        Err(_) => None,
+    let username = normalize_username(&credentials.username).ok();
+    if let Some(username) = &username {
+        throttle_login(&state, username)?;
+    }
+    let user = match &username {
+        Some(username) => state.store.find_user_by_username(username).await?,
+        None => None,
     };
 
     let stored_hash = user.as_ref().map(|user| user.password_hash.clone());
@@ -111,6 +116,17 @@ pub(super) async fn login(
         token_type: "Bearer",
         expires_in: token.expires_in,
     }))
+}
+
+/// Rejects the attempt with 429 when the username's attempt budget is spent.
+fn throttle_login(state: &AppState, username: &str) -> Result<(), ApiError> {
+    state.login_throttle.check(username).map_err(|wait| {
+        // Round up, so a client that waits exactly this long is let through.
+        let retry_after_seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        ApiError::TooManyRequests {
+            retry_after_seconds,
+        }
+    })
 }
 
 fn normalize_username(username: &str) -> Result<String, ApiError> {
