@@ -31,7 +31,7 @@ use seccompiler::{
     SeccompRule, TargetArch,
 };
 
-/// Newest Landlock ABI whose rights the worker asks for; older kernels
+/// Newest Landlock ABI whose rights the worker requests. Older kernels
 /// enforce the subset they know.
 const LANDLOCK_ABI: ABI = ABI::V6;
 
@@ -58,7 +58,8 @@ const OPEN_FILES: u64 = 3;
 
 /// Sets the rlimits of the worker process from `limits` and the fixed ones:
 /// no core dumps, no file writes (`RLIMIT_FSIZE` 0), no new descriptors.
-/// Soft and hard limits are equal, so untrusted code cannot raise them.
+/// Soft and hard limits are equal, and the seccomp filters forbid
+/// `setrlimit` and `prlimit64`, so untrusted code cannot raise them.
 pub(crate) fn set_rlimits(limits: &ProcessLimits) -> Result<()> {
     set_rlimit(Resource::RLIMIT_CORE, 0)?;
     set_rlimit(Resource::RLIMIT_FSIZE, 0)?;

@@ -61,9 +61,9 @@ struct Cli {
     max_request_bytes: usize,
 
     /// Test hook: attempt this forbidden operation instead of running the
-    /// plugin. `open-under-landlock` runs after Landlock and before the
-    /// rlimits and seccomp filters and must fail with a permission error;
-    /// the others run after the run-time seccomp filter and must kill the
+    /// plugin. `open-under-landlock` runs after Landlock, before the
+    /// rlimits and seccomp filters, and must fail with a permission error.
+    /// The others run after the run-time seccomp filter and must kill the
     /// worker with SIGSYS.
     #[arg(long, value_enum, hide = true)]
     probe_forbidden_syscall: Option<ForbiddenSyscall>,

@@ -1,5 +1,6 @@
-//! Test hook that attempts an operation the run-time seccomp filter
-//! forbids, so tests can check that the filter kills the worker.
+//! Test hook that attempts an operation the confinement forbids, so tests
+//! can check that Landlock denies it or the seccomp filter kills the
+//! worker.
 
 use std::num::NonZeroUsize;
 
