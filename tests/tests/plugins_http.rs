@@ -563,7 +563,45 @@ async fn excess_runs_get_503_and_admitted_runs_succeed(backend: Backend) {
     );
 }
 
+async fn highlighted_html_keeps_token_classes(backend: Backend) {
+    let deployment = Deployment::start(backend, &[]).await;
+    let token = deployment.client.new_user("alice", PASSWORD).await;
+    let code = "fn main() {\n    let answer = 42; // the answer\n}\n";
+    let note = deployment.client.create_note(&token, "main.rs", code).await;
+    let plugin = deployment
+        .upload_ok(
+            &token,
+            "syntax-highlighter",
+            "private",
+            component("syntax-highlighter"),
+        )
+        .await;
+
+    let run = deployment
+        .run(&token, &note, &plugin, json!({ "language": "rust" }))
+        .await;
+
+    assert_eq!(run.status, StatusCode::OK, "{}", run.text());
+    let body = run.json();
+    assert_eq!(body["output"]["kind"], "html");
+    let html = body["output"]["value"].as_str().expect("html is a string");
+    assert!(
+        html.starts_with(r#"<pre><code class="language-rust">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span class="keyword">fn</span>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<span class="number">42</span>"#), "{html}");
+    assert!(
+        html.contains(r#"<span class="comment">// the answer</span>"#),
+        "{html}"
+    );
+}
+
 on_both_stores!(
+    highlighted_html_keeps_token_classes,
     text_analyzer_run_matches_native_figures,
     invalid_uploads_are_rejected_by_rule,
     same_bytes_give_same_digest,
