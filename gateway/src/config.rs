@@ -104,6 +104,13 @@ pub struct Config {
     /// `info`; `debug` adds a line per request).
     #[arg(long, env = "SANDNOTES_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Time in-flight requests get to finish after SIGTERM or SIGINT, in
+    /// milliseconds. Plugin runs still going then are cancelled (their
+    /// workers killed, their callers answered 503), and the process exits
+    /// after at most 2 s more.
+    #[arg(long, env = "SANDNOTES_SHUTDOWN_GRACE_MS", default_value_t = 10_000)]
+    pub shutdown_grace_ms: u64,
 }
 
 /// Log line format.
@@ -183,6 +190,11 @@ impl Config {
     /// Returns the lifetime of issued access tokens.
     pub fn token_lifetime(&self) -> Duration {
         Duration::from_secs(self.token_lifetime_secs)
+    }
+
+    /// Returns the shutdown grace period.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
     }
 }
 

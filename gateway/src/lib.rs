@@ -14,6 +14,7 @@ pub mod runs;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod telemetry;
 
 pub use state::{AppState, Limits};
 

@@ -4,6 +4,14 @@
 //! status and a `title`; the `detail` is written for the caller and never
 //! contains internals. The cause of an internal error goes to the log, inside
 //! the request's span (request id, user id, note id), and not to the response.
+//! Every problem body carries the request's `request_id`, so a caller can
+//! quote it and an operator can find the matching log lines.
+//!
+//! Security-relevant rejections are logged at warn with an `event` field:
+//! `auth_failed`, `login_throttled`, `upload_rejected` and
+//! `note_integrity_failure`. The run handler and the runtime log the
+//! sandbox's own events (`run_limit_exceeded`, `sandbox_kill`,
+//! `artifact_integrity_failure` and others).
 
 use std::borrow::Cow;
 
@@ -85,6 +93,10 @@ pub enum ApiError {
         /// Seconds to wait before retrying.
         retry_after_seconds: u64,
     },
+    /// The gateway is shutting down and cancelled the request's work (503
+    /// with `Retry-After`); another replica can take the retry.
+    #[error("the server is shutting down; retry the request")]
+    ShuttingDown,
     /// A dependency such as the database is unreachable (503). The source is
     /// logged, never shown.
     #[error("service unavailable: {0}")]
@@ -200,6 +212,10 @@ struct ProblemDetails {
     /// The plugin's log lines of a failed run.
     #[serde(skip_serializing_if = "Option::is_none")]
     logs: Option<Vec<crate::runs::LogLineBody>>,
+    /// The request's `x-request-id`; absent only for a problem built
+    /// outside a request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
 }
 
 impl ApiError {
@@ -234,6 +250,7 @@ impl ApiError {
             Self::RunFailed { failure, .. } => failure.kind(),
             Self::TooManyRequests { .. } => "too-many-requests",
             Self::Busy { .. } => "busy",
+            Self::ShuttingDown => "shutting-down",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -258,7 +275,7 @@ impl ApiError {
             Self::PluginRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RunFailed { failure, .. } => failure.status(),
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy { .. } | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -277,6 +294,7 @@ impl ApiError {
             Self::RunFailed { failure, .. } => failure.title(),
             Self::TooManyRequests { .. } => "Too many requests",
             Self::Busy { .. } => "Too many plugin runs",
+            Self::ShuttingDown => "Shutting down",
             Self::Unavailable(_) => "Service unavailable",
             Self::Internal(_) => "Internal server error",
         }
@@ -297,17 +315,37 @@ impl ApiError {
     fn log(&self) {
         let kind = self.kind();
         match self {
+            Self::Internal(source) if is_integrity_failure(source.as_ref()) => {
+                tracing::error!(
+                    kind,
+                    event = "note_integrity_failure",
+                    error = %source,
+                    "a stored note failed its integrity check"
+                );
+            }
             Self::Internal(source) | Self::Unavailable(source) => {
                 tracing::error!(kind, error = %source, "request failed");
             }
             Self::Unauthorized { reason } => {
-                tracing::warn!(kind, reason = %reason, "request rejected");
+                tracing::warn!(kind, event = "auth_failed", reason = %reason, "request rejected");
+            }
+            Self::TooManyRequests {
+                retry_after_seconds,
+            } => {
+                tracing::warn!(
+                    kind,
+                    event = "login_throttled",
+                    retry_after_seconds,
+                    "login rejected: too many attempts for one username"
+                );
             }
             // The detail can quote plugin output, which can quote the note.
+            // The run handler has logged the run's end with its figures.
             Self::RunFailed { failure, .. } => {
-                tracing::warn!(kind, limit = failure.limit(), "plugin run failed");
+                tracing::debug!(kind, limit = failure.limit(), "plugin run failed");
             }
             Self::PluginRejected { rule, message } => {
+                crate::telemetry::metrics::metrics().record_upload_rejection(rule);
                 tracing::warn!(kind, rule, error = %message, event = "upload_rejected", "plugin upload rejected");
             }
             other => {
@@ -331,6 +369,10 @@ impl IntoResponse for ApiError {
             } => Some(*retry_after_seconds),
             _ => None,
         };
+        let retry_after = match &self {
+            Self::ShuttingDown => Some(1),
+            _ => retry_after,
+        };
         let (rule, limit) = match &self {
             Self::PluginRejected { rule, .. } => (Some(*rule), None),
             Self::RunFailed { failure, .. } => (None, failure.limit()),
@@ -351,6 +393,7 @@ impl IntoResponse for ApiError {
             rule,
             limit,
             logs,
+            request_id: crate::api::current_request_id(),
         };
         let json = match serde_json::to_vec(&body) {
             Ok(json) => json,
@@ -371,6 +414,15 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Whether `error` is a note that failed to open because its ciphertext or
+/// its binding to owner, note and field does not verify.
+fn is_integrity_failure(error: &(dyn std::error::Error + 'static)) -> bool {
+    matches!(
+        error.downcast_ref::<NoteCryptoError>(),
+        Some(NoteCryptoError::Integrity { .. })
+    )
 }
 
 impl From<StoreError> for ApiError {
@@ -415,6 +467,28 @@ mod tests {
         let error = ApiError::internal(std::io::Error::other("disk path /secret/db"));
 
         assert!(!error.detail().contains("/secret/db"));
+    }
+
+    #[test]
+    fn integrity_failure_is_recognised() {
+        let error = ApiError::from(NoteCryptoError::Integrity {
+            note: crate::ids::NoteId::new_time_ordered(),
+            field: crate::crypto::NoteField::Body,
+            source: crate::crypto::EnvelopeError::Authentication,
+        });
+
+        let ApiError::Internal(source) = &error else {
+            panic!("a crypto error maps to an internal error");
+        };
+        assert!(is_integrity_failure(source.as_ref()));
+    }
+
+    #[test]
+    fn shutting_down_is_503() {
+        assert_eq!(
+            ApiError::ShuttingDown.status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
     }
 
     #[test]

@@ -11,6 +11,8 @@ use crate::crypto::{KeyError, MasterKey};
 use crate::runs::{PluginRuntime, RuntimeStartError};
 use crate::state::AppState;
 use crate::store::{self, StoreError, StoreTarget};
+use crate::telemetry::metrics;
+use crate::telemetry::store::TracedStore;
 
 /// Failures that stop the gateway from starting.
 #[derive(Debug, thiserror::Error)]
@@ -47,16 +49,18 @@ pub enum StartupError {
 }
 
 /// Prepares the data folder, loads the master key, opens and migrates the
-/// store, and builds the handler state.
+/// store, and builds the handler state. Store calls are traced, and the run
+/// slots are observed by the in-flight and queued run gauges.
 pub async fn build_state(config: &Config) -> Result<AppState, StartupError> {
     let target = config.store_target()?;
     create_data_dir(config)?;
 
     let master_key = load_master_key(config, &target)?;
-    let store = store::connect(&target).await?;
+    let store = TracedStore::wrap(store::connect(&target).await?);
 
     let runtime_config = config.runtime.runtime_config(&config.data_dir);
     let runtime = PluginRuntime::start(runtime_config, &master_key).await?;
+    metrics::observe_run_slots(&runtime.slots);
 
     let state = AppState::new(store, master_key, config.token_lifetime(), config.limits())?
         .with_runtime(runtime);

@@ -5,32 +5,34 @@ mod health;
 mod json;
 mod notes;
 mod plugins;
+mod request;
 mod runs;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, MatchedPath};
-use axum::http::{HeaderValue, Request, header};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnRequest, DefaultOnResponse, TraceLayer};
-use tracing::{Level, Span};
+use tracing::Level;
 
 use crate::problem::ApiError;
 use crate::state::AppState;
 
 pub use json::ApiJson;
+pub use request::current_request_id;
 
 /// Builds the router with every route and middleware.
 ///
 /// Each request gets an `x-request-id` (kept if the client sent one, echoed in
-/// the response) and an `info`-level `request` span carrying that id, the
-/// matched route, and, once known, the user id and note id. Requests and
-/// responses are logged at `debug`; errors are logged by [`ApiError`]. Every
-/// response carries `Cache-Control: no-store`, because responses can contain
-/// note plaintext and tokens, and `X-Content-Type-Options: nosniff`.
+/// the response) and an `info`-level `request` span, the OpenTelemetry server
+/// span, carrying that id, the HTTP semantic-convention attributes, and, once
+/// known, the user id and note id. Requests and responses are logged at
+/// `debug`; errors are logged by [`ApiError`]. Every response carries
+/// `Cache-Control: no-store`, because responses can contain note plaintext
+/// and tokens, and `X-Content-Type-Options: nosniff`.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.max_request_bytes;
     // One byte past the upload limit, so an oversized upload is read far
@@ -43,11 +45,12 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(make_request_span)
+                .make_span_with(request::make_span)
                 .on_request(DefaultOnRequest::new().level(Level::DEBUG))
                 .on_response(DefaultOnResponse::new().level(Level::DEBUG))
                 .on_failure(()),
         )
+        .layer(axum::middleware::from_fn(request::observe))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(axum::middleware::map_response(set_security_headers));
 
@@ -87,25 +90,4 @@ async fn set_security_headers(mut response: Response) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     response
-}
-
-fn make_request_span(request: &Request<Body>) -> Span {
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str);
-
-    tracing::info_span!(
-        "request",
-        method = %request.method(),
-        route,
-        request_id,
-        user_id = tracing::field::Empty,
-        note_id = tracing::field::Empty,
-    )
 }

@@ -5,13 +5,21 @@
 //! the caller's and the plugin the caller's or public; anything else is a 404.
 //! The decrypted note goes into the worker request and is zeroized once
 //! written; the output is checked for its declared kind before it is returned.
+//!
+//! Telemetry: decryption happens in a `note.decrypt` span and the run in a
+//! `plugin.run` span whose attributes are the plugin's SHA-256, the outcome,
+//! fuel used, peak memory and duration; the worker is a `sandbox.worker`
+//! child of it. Outcomes, figures and sandbox kills are also counted in
+//! metrics. Neither spans nor logs carry the note, the args, the output or
+//! the plugin's log lines.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use plugin_registry::PluginDigest;
 use sandbox_protocol::NoteContent;
-use sandbox_runner::{RunOutcome, RunReport, RunnerError};
+use sandbox_runner::{RunOutcome, RunReport};
 use serde::{Deserialize, Serialize};
+use tracing::{Instrument as _, Span};
 use zeroize::Zeroize;
 
 use super::ApiJson;
@@ -21,8 +29,9 @@ use crate::auth::AuthenticatedUser;
 use crate::crypto::NoteField;
 use crate::problem::{ApiError, RunFailure};
 use crate::runs::output::{self, CheckedOutput};
-use crate::runs::{ArtifactError, LogLineBody};
+use crate::runs::{ArtifactError, LogLineBody, RunError};
 use crate::state::AppState;
+use crate::telemetry::metrics::{RunFigures, metrics};
 
 /// Body of the run route.
 #[derive(Deserialize)]
@@ -108,20 +117,66 @@ pub(super) async fn run(
         .map_err(|error| artifact_problem(error, digest))?;
 
     let key = user_note_key(&state, caller).await?;
-    let mut title = key.open(note_id, NoteField::Title, &note.title_sealed)?;
-    let mut body = key.open(note_id, NoteField::Body, &note.body_sealed)?;
-    let content = NoteContent {
-        title: std::mem::take(&mut *title),
-        body: std::mem::take(&mut *body),
+    let content = {
+        let _decrypt = tracing::info_span!("note.decrypt").entered();
+        let mut title = key.open(note_id, NoteField::Title, &note.title_sealed)?;
+        let mut body = key.open(note_id, NoteField::Body, &note.body_sealed)?;
+        let content = NoteContent {
+            title: std::mem::take(&mut *title),
+            body: std::mem::take(&mut *body),
+        };
+        title.zeroize();
+        body.zeroize();
+        content
     };
-    title.zeroize();
-    body.zeroize();
 
-    let report = runtime
-        .run(artifact, args, content)
-        .await
-        .map_err(|error| sandbox_problem(&error, digest))?;
-    finish(report, digest, runtime.guest.output_bytes)
+    let span = run_span(digest);
+    async {
+        tracing::debug!(plugin_sha256 = %digest, "plugin run started");
+        let report = runtime
+            .run(artifact, args, content)
+            .await
+            .map_err(|error| run_error_problem(error, digest))?;
+        finish(report, digest, runtime.guest.output_bytes)
+    }
+    .instrument(span)
+    .await
+}
+
+/// The span of one plugin run. The outcome and the figures are recorded
+/// when the run ends.
+fn run_span(digest: PluginDigest) -> Span {
+    tracing::info_span!(
+        "plugin.run",
+        plugin.sha256 = %digest,
+        run.outcome = tracing::field::Empty,
+        run.fuel_used = tracing::field::Empty,
+        run.memory_peak_bytes = tracing::field::Empty,
+        run.duration_ms = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+    )
+}
+
+/// Records how a run ended on its span and in the metrics. `report` is
+/// `None` when the worker sent none.
+fn record_run_end(outcome: &'static str, report: Option<&RunReport>) {
+    let span = Span::current();
+    span.record("run.outcome", outcome);
+    if outcome != "ok" {
+        span.record("otel.status_code", "error");
+    }
+
+    let figures = report.map(|report| RunFigures {
+        duration: report.duration,
+        fuel_used: report.fuel_used,
+        memory_peak_bytes: report.memory_peak_bytes,
+    });
+    if let Some(figures) = figures {
+        span.record("run.fuel_used", figures.fuel_used);
+        span.record("run.memory_peak_bytes", figures.memory_peak_bytes);
+        span.record("run.duration_ms", figures.duration.as_secs_f64() * 1000.0);
+    }
+    metrics().record_run(outcome, figures);
 }
 
 /// Turns a run report into the response or the problem for its outcome.
@@ -132,13 +187,13 @@ fn finish(
 ) -> Result<Json<RunBody>, ApiError> {
     let logs = LogLineBody::from_lines(&report.logs);
     let failure = |failure: RunFailure, detail: String| {
-        tracing::info!(
-            plugin_sha256 = %digest,
-            outcome = failure.kind(),
-            fuel_used = report.fuel_used,
-            memory_peak_bytes = report.memory_peak_bytes,
-            "plugin run ended without output"
-        );
+        let outcome = match failure {
+            RunFailure::OutputTooLarge => "output_too_large",
+            RunFailure::InvalidOutput => "invalid_output",
+            _ => report.outcome.name(),
+        };
+        record_run_end(outcome, Some(&report));
+        log_run_failure(failure, outcome, &report, digest);
         ApiError::RunFailed {
             failure,
             detail,
@@ -167,6 +222,7 @@ fn finish(
         }
     };
 
+    record_run_end("ok", Some(&report));
     tracing::info!(
         plugin_sha256 = %digest,
         outcome = "ok",
@@ -186,6 +242,35 @@ fn finish(
         memory_peak_bytes: report.memory_peak_bytes,
         duration_ms: report.duration.as_secs_f64() * 1000.0,
     }))
+}
+
+/// Logs a run that ended without output: a limit hit is a security event
+/// at warn, other endings are at info. Sandbox failures are logged where
+/// they are detected, in [`outcome_problem`].
+fn log_run_failure(
+    failure: RunFailure,
+    outcome: &'static str,
+    report: &RunReport,
+    digest: PluginDigest,
+) {
+    match failure.limit() {
+        Some(limit) => tracing::warn!(
+            event = "run_limit_exceeded",
+            plugin_sha256 = %digest,
+            outcome,
+            limit,
+            fuel_used = report.fuel_used,
+            memory_peak_bytes = report.memory_peak_bytes,
+            "plugin run stopped at a limit"
+        ),
+        None => tracing::info!(
+            plugin_sha256 = %digest,
+            outcome,
+            fuel_used = report.fuel_used,
+            memory_peak_bytes = report.memory_peak_bytes,
+            "plugin run ended without output"
+        ),
+    }
 }
 
 fn outcome_problem(
@@ -212,7 +297,7 @@ fn outcome_problem(
             RunFailure::FuelExhausted,
             "the plugin used up its fuel budget".to_owned(),
         ),
-        RunOutcome::EpochDeadline | RunOutcome::DeadlineExceeded { .. } => failure(
+        RunOutcome::EpochDeadline => failure(
             RunFailure::Deadline,
             "the plugin ran past its time limit".to_owned(),
         ),
@@ -245,6 +330,13 @@ fn outcome_problem(
             RunFailure::InvalidPlugin,
             "the plugin could not be loaded".to_owned(),
         ),
+        RunOutcome::DeadlineExceeded { .. } => {
+            metrics().record_sandbox_kill(SIGKILL);
+            failure(
+                RunFailure::Deadline,
+                "the plugin ran past its time limit".to_owned(),
+            )
+        }
         RunOutcome::Crashed { exit_code, .. } => {
             tracing::error!(
                 exit_code,
@@ -254,6 +346,7 @@ fn outcome_problem(
             failure(RunFailure::Sandbox, "the sandbox worker failed".to_owned())
         }
         RunOutcome::KilledBySignal { signal, .. } => {
+            metrics().record_sandbox_kill(*signal);
             tracing::warn!(
                 signal,
                 event = "sandbox_kill",
@@ -281,11 +374,28 @@ fn artifact_problem(error: ArtifactError, digest: PluginDigest) -> ApiError {
     }
 }
 
-fn sandbox_problem(error: &RunnerError, digest: PluginDigest) -> ApiError {
-    tracing::error!(plugin_sha256 = %digest, %error, event = "sandbox_failure", "plugin run failed in the sandbox");
-    ApiError::RunFailed {
-        failure: RunFailure::Sandbox,
-        detail: "the sandbox failed to run the plugin".to_owned(),
-        logs: Vec::new(),
+fn run_error_problem(error: RunError, digest: PluginDigest) -> ApiError {
+    match error {
+        RunError::Cancelled => {
+            record_run_end("cancelled", None);
+            tracing::warn!(
+                plugin_sha256 = %digest,
+                event = "run_cancelled",
+                "plugin run cancelled at shutdown; its worker was killed"
+            );
+            ApiError::ShuttingDown
+        }
+        RunError::Runner(error) => {
+            record_run_end("sandbox_error", None);
+            tracing::error!(plugin_sha256 = %digest, %error, event = "sandbox_failure", "plugin run failed in the sandbox");
+            ApiError::RunFailed {
+                failure: RunFailure::Sandbox,
+                detail: "the sandbox failed to run the plugin".to_owned(),
+                logs: Vec::new(),
+            }
+        }
     }
 }
+
+/// The signal the runner sends a worker past its wall-clock deadline.
+const SIGKILL: i32 = 9;

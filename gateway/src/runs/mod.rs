@@ -6,6 +6,9 @@
 //! and the run slots that bound concurrent runs. Compilation happens in a
 //! worker in compile mode, never in the gateway, because the compiler is fed
 //! untrusted input; the gateway itself links no WebAssembly engine.
+//!
+//! At shutdown, [`PluginRuntime::cancel_runs`] ends the runs still going:
+//! their workers are killed and the callers get [`RunError::Cancelled`].
 
 mod args;
 pub mod output;
@@ -14,6 +17,8 @@ pub mod slots;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+use tracing::Instrument as _;
 
 use plugin_registry::{ArtifactCache, ArtifactMacKey, Lookup, PluginDigest, UploadLimits};
 use sandbox_protocol::{GuestLimits, NoteContent, PluginCode};
@@ -66,6 +71,17 @@ pub enum RuntimeStartError {
     Cache(#[from] plugin_registry::ArtifactCacheError),
 }
 
+/// A run ended without a report from the worker.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The runner failed, or the worker broke the protocol.
+    #[error(transparent)]
+    Runner(#[from] RunnerError),
+    /// The gateway is shutting down and killed the worker.
+    #[error("the run was cancelled because the gateway is shutting down")]
+    Cancelled,
+}
+
 /// Precompiled code could not be produced for a plugin.
 #[derive(Debug, thiserror::Error)]
 pub enum ArtifactError {
@@ -104,7 +120,7 @@ pub struct PluginRuntime {
     runner: Runner,
     cache: Arc<ArtifactCache>,
     /// Bounds concurrent runs and the queue in front of them.
-    pub slots: RunSlots,
+    pub slots: Arc<RunSlots>,
     /// Limits of every run.
     pub guest: GuestLimits,
     /// Upload validation limits.
@@ -113,6 +129,8 @@ pub struct PluginRuntime {
     pub max_args_bytes: usize,
     /// One lock per digest being compiled, so concurrent misses compile once.
     compiling: Mutex<HashMap<PluginDigest, Arc<tokio::sync::Mutex<()>>>>,
+    /// Becomes `true` once, at shutdown; runs still going are then cancelled.
+    cancel: tokio::sync::watch::Sender<bool>,
 }
 
 impl PluginRuntime {
@@ -136,11 +154,12 @@ impl PluginRuntime {
         Ok(Self {
             runner,
             cache: Arc::new(cache),
-            slots: RunSlots::new(config.slots),
+            slots: Arc::new(RunSlots::new(config.slots)),
             guest: config.guest,
             upload: config.upload,
             max_args_bytes: config.max_args_bytes,
             compiling: Mutex::new(HashMap::new()),
+            cancel: tokio::sync::watch::Sender::new(false),
         })
     }
 
@@ -151,7 +170,7 @@ impl PluginRuntime {
         component: Vec<u8>,
     ) -> Result<(), ArtifactError> {
         let _guard = self.compile_lock(digest).await;
-        let artifact = self.runner.compile(&component).await?;
+        let artifact = self.compile(digest, &component).await?;
         self.store_artifact(digest, artifact).await?;
         Ok(())
     }
@@ -179,27 +198,68 @@ impl PluginRuntime {
             .await?
             .ok_or(ArtifactError::MissingBytes(digest))?;
         tracing::info!(plugin_sha256 = %digest, "compiling plugin after a cache miss");
-        let artifact = self.runner.compile(&component).await?;
+        let artifact = self.compile(digest, &component).await?;
         self.store_artifact(digest, artifact.clone()).await?;
         Ok(artifact)
     }
 
-    /// Runs precompiled code on a note. The note is moved into the request
-    /// and zeroized once written to the worker.
+    /// Runs precompiled code on a note in a fresh worker, inside a
+    /// `sandbox.worker` span. The note is moved into the request and
+    /// zeroized once written to the worker, or dropped (and zeroized) when
+    /// the run is cancelled first.
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::Cancelled`] when [`Self::cancel_runs`] was called before
+    /// or during the run; the worker is killed then.
     pub async fn run(
         &self,
         artifact: Vec<u8>,
         args: String,
         note: NoteContent,
-    ) -> Result<RunReport, RunnerError> {
-        self.runner
-            .run(RunRequest {
-                limits: self.guest,
-                plugin: PluginCode::Precompiled(artifact),
-                args,
-                note,
-            })
-            .await
+    ) -> Result<RunReport, RunError> {
+        let mut cancel = self.cancel.subscribe();
+        if *cancel.borrow_and_update() {
+            return Err(RunError::Cancelled);
+        }
+
+        let request = RunRequest {
+            limits: self.guest,
+            plugin: PluginCode::Precompiled(artifact),
+            args,
+            note,
+        };
+        let span = tracing::info_span!(
+            "sandbox.worker",
+            otel.name = "sandbox.worker run",
+            sandbox.job = "run",
+        );
+        // Dropping the runner's future kills the worker, which the runner
+        // spawns with kill-on-drop.
+        tokio::select! {
+            result = self.runner.run(request).instrument(span) => Ok(result?),
+            () = wait_for_cancel(&mut cancel) => Err(RunError::Cancelled),
+        }
+    }
+
+    /// Cancels every run in progress and every later one. Called once the
+    /// shutdown grace period has passed.
+    pub fn cancel_runs(&self) {
+        self.cancel.send_replace(true);
+    }
+
+    async fn compile(
+        &self,
+        digest: PluginDigest,
+        component: &[u8],
+    ) -> Result<Vec<u8>, CompileError> {
+        let span = tracing::info_span!(
+            "sandbox.worker",
+            otel.name = "sandbox.worker compile",
+            sandbox.job = "compile",
+            plugin.sha256 = %digest,
+        );
+        self.runner.compile(component).instrument(span).await
     }
 
     async fn cached(&self, digest: PluginDigest) -> Result<Option<Vec<u8>>, ArtifactError> {
@@ -241,6 +301,13 @@ impl PluginRuntime {
             Arc::clone(compiling.entry(digest).or_default())
         };
         lock.lock_owned().await
+    }
+}
+
+/// Completes once `cancel` holds `true`, or never if its sender is gone.
+async fn wait_for_cancel(cancel: &mut tokio::sync::watch::Receiver<bool>) {
+    if cancel.wait_for(|cancelled| *cancelled).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
