@@ -20,6 +20,10 @@ Usage (from the repository root, after `cargo run -p plugin-build`):
 CLI; `--runner native` calls the plugin crates' example programs instead,
 which skips the sandbox (there is none for text-analyzer).
 Exit status 1 means a figure is below the target in the table.
+
+`--limits` runs every plugin through the worker on generated notes of
+1,000,000 bytes (95% of the 1 MiB note limit) and fails if a run hits a
+resource limit.
 """
 
 import argparse
@@ -66,12 +70,25 @@ class Runner:
     def __init__(self, kind):
         self.kind = kind
         self.built = set()
+        # Largest fuel and peak memory per plugin, from worker reports.
+        self.peaks = {}
 
     def _build(self, args, binary):
         if binary not in self.built:
             subprocess.run(["cargo", "build", "-q", *args], cwd=REPO, check=True)
             self.built.add(binary)
         return binary
+
+    def report(self, plugin, note_path, args):
+        """Run through the worker and return the raw report, whatever the outcome."""
+        binary = self._build(["-p", "sandbox-runner", "--bin", "sandnotes-run", "-p", "sandbox-worker"],
+                             REPO / "target/debug/sandnotes-run")
+        cmd = [str(binary), "--plugin", str(REPO / "target" / "plugins" / f"{plugin}.wasm"),
+               "--note", str(note_path), "--args", json.dumps(args)]
+        done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{plugin} could not run on {note_path}: {done.stderr.strip()[-500:]}")
+        return json.loads(done.stdout)
 
     def run(self, plugin, note_path, args):
         if self.kind == "native":
@@ -81,31 +98,31 @@ class Runner:
             binary = self._build(["-p", plugin, "--example", example], REPO / "target/debug/examples" / example)
             cmd = [str(binary), str(note_path), json.dumps(args)]
         else:
-            binary = self._build(["-p", "sandbox-runner", "--bin", "sandnotes-run"], REPO / "target/debug/sandnotes-run")
+            binary = self._build(["-p", "sandbox-runner", "--bin", "sandnotes-run", "-p", "sandbox-worker"],
+                                 REPO / "target/debug/sandnotes-run")
             cmd = [str(binary), "--plugin", str(REPO / "target" / "plugins" / f"{plugin}.wasm"),
                    "--note", str(note_path), "--args", json.dumps(args)]
         done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"{plugin} failed on {note_path}: {done.stderr.strip()[-500:]}")
-        return self._output(done.stdout)
+        return self._output(plugin, note_path, done.stdout)
 
-    def _output(self, stdout):
+    def _output(self, plugin, note_path, stdout):
         if self.kind == "native":
             text = stdout.rstrip("\n")
             return json.loads(text) if text.startswith("{") else text
-        # The worker CLI prints a JSON report; its output is a tagged value
-        # such as {"json": "..."} or {"html": "..."}.
+        # sandnotes-run prints a report with an outcome, the output as
+        # {"kind": ..., "value": ...}, and the run's resource figures.
         report = json.loads(stdout)
-        output = report.get("output", report)
-        if isinstance(output, dict):
-            for kind in ("json", "html", "text"):
-                if kind in output:
-                    value = output[kind]
-                    return json.loads(value) if kind == "json" and isinstance(value, str) else value
-            if "kind" in output and "value" in output:
-                value = output["value"]
-                return json.loads(value) if output["kind"] == "json" and isinstance(value, str) else value
-        return output
+        if report.get("outcome") != "ok":
+            raise RuntimeError(f"{plugin} on {note_path}: outcome {report.get('outcome')}: {stdout[:300]}")
+        fuel, memory = self.peaks.get(plugin, (0, 0))
+        self.peaks[plugin] = (max(fuel, report["fuel_used"]), max(memory, report["memory_peak_bytes"]))
+        output = report["output"]
+        value = output["value"]
+        if output["kind"] == "json" and isinstance(value, str):
+            return json.loads(value)
+        return value
 
 
 # --- prose -------------------------------------------------------------------
@@ -353,6 +370,56 @@ def compare_highlighter(runner):
     return figures
 
 
+# --- limits ------------------------------------------------------------------
+
+# Stress notes are 1,000,000 bytes: 95% of the 1 MiB note limit, leaving room
+# for the highlighter's markup inside the 1 MiB output limit.
+STRESS_NOTE_BYTES = 1_000_000
+
+
+def stress_notes(directory):
+    """Write notes of STRESS_NOTE_BYTES that stress each plugin."""
+    texts = [p.read_text(encoding="utf-8") for p in corpus_texts()]
+    prose = "".join(texts * (STRESS_NOTE_BYTES // sum(len(t) for t in texts) + 1))
+    rust = code_samples()["rust"]
+    code = Path(rust[0]).read_text(encoding="utf-8") if rust else "fn main() { let x = (1, 2); }\n"
+    words = " ".join(f"w{i % 997}x{i % 13}" for i in range(200_000)) + "."
+    notes = {
+        "corpus-repeated.txt": prose,
+        "one-long-line.txt": words,
+        "short-sentences.txt": "".join(f"Common word{i % 300} and word{i % 71}. " for i in range(60_000)),
+        "open-brackets.txt": "(" * STRESS_NOTE_BYTES,
+        "rust-repeated.rs": code * (STRESS_NOTE_BYTES // len(code) + 1),
+    }
+    paths = []
+    for name, text in notes.items():
+        data = text.encode("utf-8")[:STRESS_NOTE_BYTES].decode("utf-8", "ignore")
+        path = Path(directory) / name
+        path.write_text(data, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def run_stress(runner):
+    """Run every plugin on notes near the 1 MiB limit and report each outcome."""
+    plugins = ["text-analyzer", "summarizer", "keyword-extractor", "syntax-highlighter"]
+    print(f"\nplugins on notes of {STRESS_NOTE_BYTES:,} bytes (default limits, no arguments)")
+    print(f"{'plugin':20} {'note':22} {'outcome':18} {'fuel':>14} {'memory':>10}")
+    ok = True
+    with tempfile.TemporaryDirectory() as directory:
+        for plugin in plugins:
+            for path in stress_notes(directory):
+                report = runner.report(plugin, path, None)
+                outcome = report.get("outcome")
+                detail = report.get("message", "")[:40] if outcome == "plugin_error" else ""
+                print(f"{plugin:20} {path.name:22} {outcome:18} {report.get('fuel_used', 0):>14,} "
+                      f"{report.get('memory_peak_bytes', 0) / 2**20:>8.1f} MiB {detail}")
+                # A plugin error is an answer (for example "too large to
+                # highlight"); running out of a limit is not.
+                ok &= outcome in ("ok", "plugin_error")
+    return ok
+
+
 # --- report ------------------------------------------------------------------
 
 
@@ -375,8 +442,13 @@ def main():
     parser.add_argument("--only", nargs="*", default=None,
                         choices=["text-analyzer", "summarizer", "keyword-extractor", "syntax-highlighter"],
                         help="compare only these plugins")
+    parser.add_argument("--limits", action="store_true",
+                        help="instead of comparing, run every plugin through the worker on "
+                             "1,000,000-byte notes and check that none hits a limit")
     options = parser.parse_args()
     runner = Runner(options.runner)
+    if options.limits:
+        return 0 if run_stress(Runner("worker")) else 1
 
     comparisons = {
         "text-analyzer": compare_text_analyzer,
@@ -393,6 +465,11 @@ def main():
         except RuntimeError as error:
             print(f"\n{name}: comparison failed: {error}")
             figures.append((name, "comparison ran", 0.0, 1.0))
+
+    if runner.peaks:
+        print("\nlargest fuel used and peak guest memory per plugin (worker reports)")
+        for plugin, (fuel, memory) in sorted(runner.peaks.items()):
+            print(f"{plugin:20} {fuel:>14,} fuel {memory / 2**20:>8.1f} MiB")
 
     print(f"\nsummary (runner: {options.runner})")
     print(f"{'plugin':20} {'figure':45} {'value':>7} {'target':>7} {'met':>4}")

@@ -14,11 +14,15 @@ const CLITICS: &[&str] = &["s", "ll", "re", "ve", "d", "m"];
 /// numbers (with inner `.` and `,`), abbreviations with their period, and one
 /// token per other non-space character. `n't` becomes a token of its own and
 /// the endings `'s`, `'ll`, `'re`, `'ve`, `'d` and `'m` are dropped.
-pub(crate) fn tokenize(sentence: &str) -> Vec<&str> {
+/// Stops after `max_tokens` tokens.
+pub(crate) fn tokenize(sentence: &str, max_tokens: usize) -> Vec<&str> {
     let mut tokens = Vec::new();
     let mut rest = sentence;
 
     while let Some(c) = rest.chars().next() {
+        if tokens.len() >= max_tokens {
+            break;
+        }
         if c.is_whitespace() {
             rest = &rest[c.len_utf8()..];
             continue;
@@ -171,10 +175,19 @@ fn is_number(text: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn tokenize_all(sentence: &str) -> Vec<&str> {
+        tokenize(sentence, usize::MAX)
+    }
+
+    #[test]
+    fn token_budget_stops_early() {
+        assert_eq!(tokenize("one, two three", 2), ["one", ","]);
+    }
+
     #[test]
     fn words_and_punctuation_are_separate_tokens() {
         assert_eq!(
-            tokenize("Mr. Bennet, a well-known man, paid 1,000 or 3.50!"),
+            tokenize_all("Mr. Bennet, a well-known man, paid 1,000 or 3.50!"),
             [
                 "Mr.",
                 "Bennet",
@@ -195,7 +208,7 @@ mod tests {
     #[test]
     fn contractions_split_and_clitics_drop() {
         assert_eq!(
-            tokenize("I don't know; it's the ship's mast. They'll go"),
+            tokenize_all("I don't know; it's the ship's mast. They'll go"),
             [
                 "I", "do", "n't", "know", ";", "it", "the", "ship", "mast", ".", "They", "go"
             ]
@@ -205,7 +218,7 @@ mod tests {
     #[test]
     fn acronyms_keep_their_periods() {
         assert_eq!(
-            tokenize("The U.S.A. and e.g. this."),
+            tokenize_all("The U.S.A. and e.g. this."),
             ["The", "U.S.A.", "and", "e.g.", "this", "."]
         );
     }
@@ -213,7 +226,7 @@ mod tests {
     #[test]
     fn dashes_and_quotes_are_tokens() {
         assert_eq!(
-            tokenize("\"Stop—now\" -- he"),
+            tokenize_all("\"Stop—now\" -- he"),
             ["\"", "Stop", "—", "now", "\"", "-", "-", "he"]
         );
     }

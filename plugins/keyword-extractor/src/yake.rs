@@ -84,7 +84,12 @@ impl Document {
             if words_read >= max_words {
                 break;
             }
-            let tokens = tokenize(sentence.source);
+            // A sentence can be the whole note when it has no terminator, so
+            // it is tokenized only as far as the word budget can reach.
+            let token_budget = (max_words - words_read)
+                .saturating_mul(2)
+                .saturating_add(16);
+            let tokens = tokenize(sentence.source, token_budget);
             if tokens.is_empty() {
                 continue;
             }
