@@ -52,6 +52,9 @@ pub enum RunnerError {
 
     #[error("sandbox worker printed an invalid engine fingerprint")]
     InvalidFingerprint,
+
+    #[error("sandbox worker printed an invalid self-check report: {output}")]
+    InvalidSelfCheck { output: String },
 }
 
 /// A compile job failed.

@@ -21,6 +21,7 @@ mod error;
 mod process;
 mod report;
 mod runner;
+mod self_check;
 
 pub use config::{DEFAULT_WORKER_NAME, RunnerConfig};
 pub use error::{CompileError, RunnerError};
@@ -29,3 +30,4 @@ pub use runner::{RunRequest, Runner};
 pub use sandbox_protocol::{
     GuestLimits, LogLevel, LogLine, NoteContent, Output, OutputKind, PluginCode, ProcessLimits,
 };
+pub use self_check::{LayerState, SandboxLayer, SandboxLayers};

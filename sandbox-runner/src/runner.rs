@@ -16,13 +16,17 @@ use crate::config::{DEFAULT_WORKER_NAME, RunnerConfig};
 use crate::error::{CompileError, RunnerError};
 use crate::process::{self, BoundedOutput, Finished};
 use crate::report::{RunOutcome, RunReport};
+use crate::self_check::SandboxLayers;
 
 /// Maximum bytes read from `--engine-fingerprint` output: 64 hex digits and
 /// a newline, with room to spare.
 const MAX_FINGERPRINT_OUTPUT: usize = 256;
 
-/// Deadline of the `--engine-fingerprint` call.
+/// Deadline of the `--engine-fingerprint` and `--self-check` calls.
 const FINGERPRINT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Maximum bytes read from `--self-check` output: one short line per layer.
+const MAX_SELF_CHECK_OUTPUT: usize = 16 << 10;
 
 /// One plugin run to perform.
 #[derive(Debug)]
@@ -170,6 +174,30 @@ impl Runner {
             .get_or_try_init(|| self.query_fingerprint())
             .await?;
         Ok(fingerprint)
+    }
+
+    /// Runs `sandbox-worker --self-check` and returns which confinement
+    /// layers the worker can apply on this host. The worker applies them to
+    /// itself exactly as a run does, so the report reflects this host's
+    /// kernel and container settings.
+    pub async fn self_check(&self) -> Result<SandboxLayers, RunnerError> {
+        let _permit = self.workers.acquire().await;
+        let child = process::spawn(&self.worker_path, &self.worker_args(&["--self-check"]))?;
+        let finished = process::exchange(
+            child,
+            &[],
+            FINGERPRINT_DEADLINE,
+            MAX_SELF_CHECK_OUTPUT,
+            self.config.max_stderr_bytes,
+        )
+        .await?;
+        let stdout = self.expect_exit(finished, FINGERPRINT_DEADLINE)?;
+
+        let output = stdout.lossy_text();
+        match SandboxLayers::parse(&output) {
+            Some(layers) if !stdout.overflowed => Ok(layers),
+            _ => Err(RunnerError::InvalidSelfCheck { output }),
+        }
     }
 
     /// Spawns a worker exactly as a job would, without sending a request.

@@ -1,9 +1,16 @@
-//! Process confinement: Landlock, rlimits and seccomp-bpf filters.
+//! Process confinement: `no_new_privs`, namespaces, Landlock, rlimits and
+//! seccomp-bpf filters.
 //!
-//! Landlock comes first and denies all file system access, TCP bind and
-//! connect, signals to processes outside the worker and abstract Unix
-//! sockets, as far as the running kernel supports them. The seccomp filters
-//! then forbid the system calls themselves.
+//! [`isolate`] comes first. It sets `no_new_privs`, moves the process into
+//! new user, network, IPC, UTS and mount namespaces, and applies a Landlock
+//! ruleset that denies all file system access, TCP bind and connect,
+//! signals to processes outside the worker and abstract Unix sockets, as
+//! far as the running kernel supports them. The seccomp filters then forbid
+//! the system calls themselves.
+//!
+//! Each step is a separate function so that any process that runs a plugin
+//! (a freshly executed worker, or a child forked per run) applies the same
+//! steps in the same order.
 //!
 //! Two filters stack (the kernel applies the strictest verdict):
 //!
@@ -22,8 +29,9 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
-use landlock::{ABI, Access, AccessFs, AccessNet, Ruleset, RulesetAttr, Scope};
+use landlock::{ABI, Access, AccessFs, AccessNet, Ruleset, RulesetAttr, RulesetStatus, Scope};
 use nix::libc;
+use nix::sched::CloneFlags;
 use nix::sys::resource::{Resource, setrlimit};
 use sandbox_protocol::ProcessLimits;
 use seccompiler::{
@@ -31,25 +39,94 @@ use seccompiler::{
     SeccompRule, TargetArch,
 };
 
+use crate::layers::{Layer, LayerStatus};
+
+/// Namespaces the worker moves into, in order, with their layer names. The
+/// user namespace comes first: inside it an unprivileged process holds the
+/// capabilities that creating the others needs.
+const NAMESPACES: [(&str, CloneFlags); 5] = [
+    ("user-namespace", CloneFlags::CLONE_NEWUSER),
+    ("network-namespace", CloneFlags::CLONE_NEWNET),
+    ("ipc-namespace", CloneFlags::CLONE_NEWIPC),
+    ("uts-namespace", CloneFlags::CLONE_NEWUTS),
+    ("mount-namespace", CloneFlags::CLONE_NEWNS),
+];
+
+/// Applies the layers that do not depend on the request: `no_new_privs`,
+/// then each namespace, then Landlock. Returns the status of each.
+///
+/// `no_new_privs` is required, so failing to set it is an error. A
+/// namespace or Landlock that the host does not allow (for example in a
+/// container without `CLONE_NEWUSER`, or on a kernel without Landlock) is
+/// skipped and returned as [`LayerStatus::Unavailable`] with the reason;
+/// `sandbox-worker --self-check` prints these statuses.
+///
+/// Must run while the process has one thread, because the kernel rejects
+/// `unshare(CLONE_NEWUSER)` in a multithreaded process.
+pub(crate) fn isolate() -> Result<Vec<Layer>> {
+    set_no_new_privs()?;
+    let mut layers = vec![Layer::new("no-new-privs", LayerStatus::Active)];
+    layers.extend(enter_namespaces());
+    layers.push(deny_file_system_and_network()?);
+    Ok(layers)
+}
+
+/// Sets `no_new_privs`, so no later `execve` can gain privileges through
+/// set-user-ID bits or file capabilities. Landlock and seccomp also need it
+/// in a process without `CAP_SYS_ADMIN`.
+pub(crate) fn set_no_new_privs() -> Result<()> {
+    nix::sys::prctl::set_no_new_privs().context("failed to set no_new_privs")
+}
+
+/// Moves the process into each namespace of [`NAMESPACES`] with one
+/// `unshare` call per namespace, so that one the host forbids does not
+/// prevent the others. The new network namespace has only a loopback
+/// interface, which is down.
+pub(crate) fn enter_namespaces() -> Vec<Layer> {
+    NAMESPACES
+        .iter()
+        .map(|&(name, flag)| match nix::sched::unshare(flag) {
+            Ok(()) => Layer::new(name, LayerStatus::Active),
+            Err(errno) => Layer::new(
+                name,
+                LayerStatus::Unavailable(format!("unshare failed: {}", errno.desc())),
+            ),
+        })
+        .collect()
+}
+
 /// Newest Landlock ABI whose rights the worker requests. Older kernels
 /// enforce the subset they know.
 const LANDLOCK_ABI: ABI = ABI::V6;
 
 /// Restricts the process with an empty Landlock ruleset, so every handled
-/// access is denied. Runs before `RLIMIT_NOFILE`, because creating the
-/// ruleset needs a descriptor.
+/// access is denied, and returns how much of it the kernel enforces. Runs
+/// before `RLIMIT_NOFILE`, because creating the ruleset needs a descriptor.
 ///
-/// NOTE: on a kernel without Landlock this does nothing; the seccomp
-/// filters still forbid opening files and sockets.
-pub(crate) fn deny_file_system_and_network() -> Result<()> {
-    Ruleset::default()
+/// On a kernel without Landlock this restricts nothing and returns
+/// [`LayerStatus::Unavailable`]; the seccomp filters still forbid opening
+/// files and sockets.
+pub(crate) fn deny_file_system_and_network() -> Result<Layer> {
+    let status = Ruleset::default()
         .handle_access(AccessFs::from_all(LANDLOCK_ABI))?
         .handle_access(AccessNet::from_all(LANDLOCK_ABI))?
         .scope(Scope::from_all(LANDLOCK_ABI))?
         .create()?
         .restrict_self()
         .context("failed to enforce the Landlock ruleset")?;
-    Ok(())
+
+    let status = match status.ruleset {
+        RulesetStatus::FullyEnforced => LayerStatus::Active,
+        RulesetStatus::PartiallyEnforced => LayerStatus::Partial(format!(
+            "the kernel enforces an older Landlock ABI than {LANDLOCK_ABI:?}: {:?}",
+            status.landlock
+        )),
+        RulesetStatus::NotEnforced => LayerStatus::Unavailable(format!(
+            "the kernel does not enforce Landlock: {:?}",
+            status.landlock
+        )),
+    };
+    Ok(Layer::new("landlock", status))
 }
 
 /// `RLIMIT_NOFILE`: descriptors 0 to 2 stay usable, no new one can be

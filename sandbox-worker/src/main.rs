@@ -10,8 +10,9 @@
 //! Order of a run, each step before any untrusted code executes:
 //!
 //! 1. read and decode the request, bounded by `--max-request-bytes`;
-//! 2. deny file system and network access with Landlock, where the kernel
-//!    supports it;
+//! 2. set `no_new_privs`, enter new user, network, IPC, UTS and mount
+//!    namespaces, and deny file system and network access with Landlock,
+//!    each where the host allows it (`--self-check` lists which);
 //! 3. set rlimits (CPU seconds, address space, open files, file size, core
 //!    dumps);
 //! 4. create the wasmtime engine and start the epoch ticker thread, then
@@ -30,10 +31,13 @@
 mod confine;
 mod engine;
 mod host;
+mod layers;
 mod limiter;
 mod outcome;
 mod probe;
 mod run;
+mod self_check;
+mod zygote;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -56,6 +60,20 @@ struct Cli {
     #[arg(long)]
     engine_fingerprint: bool,
 
+    /// Apply every confinement layer to this process, print one line per
+    /// layer (`NAME: active`, `NAME: partial: REASON` or
+    /// `NAME: unavailable: REASON`) and exit. Stdout must be a pipe or a
+    /// terminal: the file-size rlimit of 0 kills a worker that writes to a
+    /// regular file (pipe it through `cat` to save the report).
+    #[arg(long, conflicts_with = "engine_fingerprint")]
+    self_check: bool,
+
+    /// Serve as a zygote: read spawn commands from the Unix socket on
+    /// stdin and fork one child per job, which then reads its request from
+    /// its own stdin like an executed worker.
+    #[arg(long, conflicts_with = "engine_fingerprint")]
+    zygote: bool,
+
     /// Maximum request payload to read from stdin, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_REQUEST_BYTES)]
     max_request_bytes: usize,
@@ -71,11 +89,26 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match serve(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    if cli.zygote {
+        return match zygote::serve(|| serve_job(&cli)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("sandbox-worker: zygote: {error:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    ExitCode::from(serve_job(&cli))
+}
+
+/// Serves one job and returns the exit status: 0 once a response frame
+/// was written, 2 otherwise.
+fn serve_job(cli: &Cli) -> u8 {
+    match serve(cli) {
+        Ok(()) => 0,
         Err(error) => {
             eprintln!("sandbox-worker: {error:#}");
-            ExitCode::from(2)
+            2
         }
     }
 }
@@ -85,6 +118,9 @@ fn serve(cli: &Cli) -> Result<()> {
         let engine = engine::build(&sandbox_protocol::GuestLimits::default())?;
         println!("{}", engine::fingerprint(&engine));
         return Ok(());
+    }
+    if cli.self_check {
+        return self_check::run();
     }
 
     let payload = sandbox_protocol::read_frame(&mut std::io::stdin().lock(), cli.max_request_bytes)
@@ -108,7 +144,12 @@ fn serve(cli: &Cli) -> Result<()> {
 }
 
 fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>) -> Result<Response> {
-    confine::deny_file_system_and_network()?;
+    // The parent's id is read before the filters forbid `getppid`, for the
+    // probe that attempts to trace the parent.
+    let parent = nix::unistd::getppid();
+    // Layers the host does not allow are skipped here; `--self-check`
+    // reports them, and the gateway logs that report at start-up.
+    let _layers = confine::isolate()?;
     if let Some(ForbiddenSyscall::OpenUnderLandlock) = probe {
         probe::attempt_open_under_landlock();
     }
@@ -125,7 +166,7 @@ fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>) -> Result<Res
     confine::install_run_filter()?;
 
     if let Some(probe) = probe {
-        probe::attempt(probe);
+        probe::attempt(probe, parent);
     }
 
     let response = match component {
@@ -136,7 +177,7 @@ fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>) -> Result<Res
 }
 
 fn serve_compile(request: CompileRequest) -> Result<Response> {
-    confine::deny_file_system_and_network()?;
+    let _layers = confine::isolate()?;
     confine::set_rlimits(&request.process)?;
     confine::forbid_new_processes()?;
     let engine = engine::build(&sandbox_protocol::GuestLimits::default())?;
