@@ -117,22 +117,25 @@ impl ArtifactCache {
         key: ArtifactMacKey,
     ) -> Result<Self, ArtifactCacheError> {
         let engine_dir = hex::encode(Sha256::digest(engine_fingerprint.as_bytes()));
-        let dir = root.join(engine_dir);
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .map_err(|source| ArtifactCacheError::Io {
-                path: dir.clone(),
-                source,
-            })?;
-
-        Ok(Self {
-            dir,
+        let cache = Self {
+            dir: root.join(engine_dir),
             engine_fingerprint: engine_fingerprint.to_owned(),
             key,
             max_artifact_bytes: DEFAULT_MAX_ARTIFACT_BYTES,
-        })
+        };
+        cache.create_dir()?;
+        Ok(cache)
+    }
+
+    fn create_dir(&self) -> Result<(), ArtifactCacheError> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+            .map_err(|source| ArtifactCacheError::Io {
+                path: self.dir.clone(),
+                source,
+            })
     }
 
     /// Sets the largest artifact the cache stores or reads. Default 256 MiB.
@@ -216,6 +219,10 @@ impl ArtifactCache {
             path: temporary.clone(),
             source,
         };
+
+        // The folder may have been removed since `open`, for example by an
+        // operator clearing the cache; recreate it rather than fail the run.
+        self.create_dir()?;
 
         let tag = self.tag(digest, artifact);
         let mut file = fs::OpenOptions::new()

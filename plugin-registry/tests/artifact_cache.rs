@@ -104,3 +104,16 @@ fn oversized_artifact_is_not_stored() {
     assert!(cache.put(&digest, b"too long").is_err());
     assert!(matches!(cache.get(&digest).expect("get"), Lookup::Miss));
 }
+
+#[test]
+fn removed_cache_folder_is_recreated_on_put() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let cache = open(root.path(), FINGERPRINT, 1);
+    let digest = PluginDigest::of(b"component");
+    fs::remove_dir_all(root.path()).expect("remove the cache");
+
+    cache
+        .put(&digest, b"native code")
+        .expect("put recreates the folder");
+    assert!(matches!(cache.get(&digest).expect("get"), Lookup::Hit(_)));
+}

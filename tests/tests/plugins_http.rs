@@ -51,7 +51,7 @@ struct Deployment {
     gateway: GatewayProcess,
     client: ApiClient,
     _database: Option<TestDatabase>,
-    _data_dir: TempDir,
+    data_dir: TempDir,
 }
 
 impl Deployment {
@@ -74,7 +74,7 @@ impl Deployment {
             gateway,
             client,
             _database: database,
-            _data_dir: data_dir,
+            data_dir,
         }
     }
 
@@ -600,7 +600,78 @@ async fn highlighted_html_keeps_token_classes(backend: Backend) {
     );
 }
 
+/// Paths of every cached precompiled artifact under the data folder.
+fn cached_artifacts(data_dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut artifacts = Vec::new();
+    let Ok(engines) = std::fs::read_dir(data_dir.join("artifacts")) else {
+        return artifacts;
+    };
+    for engine in engines.flatten() {
+        for file in std::fs::read_dir(engine.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if file
+                .path()
+                .extension()
+                .is_some_and(|extension| extension == "cwasm")
+            {
+                artifacts.push(file.path());
+            }
+        }
+    }
+    artifacts
+}
+
+async fn tampered_or_missing_artifact_is_rebuilt(backend: Backend) {
+    let deployment = Deployment::start(backend, &[]).await;
+    let token = deployment.client.new_user("alice", PASSWORD).await;
+    let note = deployment
+        .client
+        .create_note(&token, "t", "One sentence here.")
+        .await;
+    let plugin = deployment
+        .upload_ok(
+            &token,
+            "text-analyzer",
+            "private",
+            component("text-analyzer"),
+        )
+        .await;
+    let artifacts = cached_artifacts(deployment.data_dir.path());
+    assert_eq!(artifacts.len(), 1, "the upload compiled one artifact");
+
+    let mut bytes = std::fs::read(&artifacts[0]).expect("read artifact");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&artifacts[0], bytes).expect("write tampered artifact");
+
+    let after_tamper = deployment.run(&token, &note, &plugin, Value::Null).await;
+    assert_eq!(
+        after_tamper.status,
+        StatusCode::OK,
+        "{}",
+        after_tamper.text()
+    );
+    let warning = deployment
+        .gateway
+        .wait_for_log(&["artifact_integrity_failure"])
+        .await;
+    assert!(
+        warning.is_some(),
+        "tampering is logged:\n{}",
+        deployment.gateway.logs()
+    );
+
+    std::fs::remove_dir_all(deployment.data_dir.path().join("artifacts")).expect("empty the cache");
+    let after_wipe = deployment.run(&token, &note, &plugin, Value::Null).await;
+    assert_eq!(after_wipe.status, StatusCode::OK, "{}", after_wipe.text());
+    assert_eq!(after_wipe.json()["output"]["value"]["words"], 3);
+}
+
 on_both_stores!(
+    tampered_or_missing_artifact_is_rebuilt,
     highlighted_html_keeps_token_classes,
     text_analyzer_run_matches_native_figures,
     invalid_uploads_are_rejected_by_rule,
