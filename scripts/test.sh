@@ -30,4 +30,4 @@ bash scripts/validate-deploy.sh
 
 cargo run --quiet -p plugin-build
 cargo build --quiet -p gateway -p sandbox-worker
-cargo test --workspace "$@"
+cargo test --workspace --no-fail-fast "$@"
