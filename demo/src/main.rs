@@ -68,7 +68,7 @@ impl Client {
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         if !status.is_success() {
-            bail!("gateway answered {status}: {body}");
+            bail!("the gateway returned {status}: {body}");
         }
         Ok(body)
     }

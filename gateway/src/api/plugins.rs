@@ -22,11 +22,11 @@ use crate::runs::{ArtifactError, PluginRuntime};
 use crate::state::AppState;
 use crate::store::{self, PluginRecord, StoreError, Visibility};
 
-/// Longest plugin name, in bytes.
+/// Maximum plugin name length, in bytes.
 const MAX_NAME_BYTES: usize = 64;
-/// Longest description, in bytes.
+/// Maximum description length, in bytes.
 const MAX_DESCRIPTION_BYTES: usize = 1024;
-/// Longest version label, in bytes.
+/// Maximum version label length, in bytes.
 const MAX_VERSION_BYTES: usize = 64;
 /// Plugins per list page when the request gives no `limit`, and the maximum.
 const DEFAULT_PAGE_SIZE: u32 = 50;

@@ -18,7 +18,7 @@ pub struct RuntimeArgs {
     #[arg(long, env = "SANDNOTES_MAX_CONCURRENT_RUNS")]
     pub max_concurrent_runs: Option<usize>,
 
-    /// Longest wait for a run slot, in milliseconds, before a run request
+    /// Maximum wait for a run slot, in milliseconds, before a run request
     /// gets 503 with Retry-After.
     #[arg(long, env = "SANDNOTES_RUN_QUEUE_WAIT_MS", default_value_t = 1_000)]
     pub run_queue_wait_ms: u64,
@@ -34,7 +34,7 @@ pub struct RuntimeArgs {
 }
 
 impl RuntimeArgs {
-    /// The runtime configuration these flags describe, with the
+    /// Builds the runtime configuration these flags describe, with the
     /// precompiled-code cache in `data_dir/artifacts`.
     pub fn runtime_config(&self, data_dir: &Path) -> RuntimeConfig {
         let mut config = RuntimeConfig::with_data_dir(data_dir);

@@ -1,7 +1,7 @@
 //! Admission control for plugin runs: a bounded number run at once, a
 //! bounded number wait briefly, and the rest are turned away at once.
 //!
-//! Each run holds a worker process and up to a second of CPU, so the gateway
+//! Each run occupies a worker process and up to a second of CPU, so the gateway
 //! admits at most `max_concurrent` at a time. A request that finds every slot
 //! taken waits up to `queue_wait` in a queue of at most `max_queued`; after
 //! that, or when the queue is full, it gets [`Busy`] and the API answers 503
@@ -20,7 +20,7 @@ pub struct SlotLimits {
     pub max_concurrent: usize,
     /// Requests waiting for a slot at once. Default: four per slot.
     pub max_queued: usize,
-    /// Longest wait for a slot. Default 1 s.
+    /// Maximum wait for a slot. Default 1 s.
     pub queue_wait: Duration,
 }
 
