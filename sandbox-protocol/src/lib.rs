@@ -23,6 +23,7 @@
 mod frame;
 mod limits;
 mod message;
+mod zygote;
 
 pub use frame::{
     FrameError, HEADER_LEN, MAGIC, PROTOCOL_VERSION, decode, decode_payload, encode, read_frame,
@@ -32,4 +33,7 @@ pub use limits::{DEFAULT_MAX_REQUEST_BYTES, GuestLimits, MAX_MESSAGE_BYTES, Proc
 pub use message::{
     CompileRequest, CompileResponse, LogLevel, LogLine, NoteContent, Output, OutputKind,
     PluginCode, Request, Response, RunOutcome, RunRequest, RunResponse,
+};
+pub use zygote::{
+    SPAWN_DESCRIPTORS, ZYGOTE_MESSAGE_LEN, ZygoteCommand, ZygoteEvent, ZygoteMessageError,
 };
