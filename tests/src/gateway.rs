@@ -188,6 +188,31 @@ impl GatewayProcess {
             .expect("wait for the gateway")
     }
 
+    /// Sends SIGTERM, waits for a graceful exit, and returns the exit status
+    /// with the whole log, including the lines written while stopping.
+    pub async fn stop_with_logs(self) -> (ExitStatus, String) {
+        let logs = Arc::clone(&self.logs);
+        let status = self.stop().await;
+
+        // The reader task drains the closed pipe on its own; wait until the
+        // log stops growing.
+        let line_count = || logs.lock().map(|lines| lines.len()).unwrap_or_default();
+        let mut seen = line_count();
+        for _ in 0..25 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let now = line_count();
+            if now == seen {
+                break;
+            }
+            seen = now;
+        }
+        let text = logs
+            .lock()
+            .map(|lines| lines.join("\n"))
+            .unwrap_or_default();
+        (status, text)
+    }
+
     async fn wait_until_healthy(&self) {
         let client = reqwest::Client::new();
         let url = self.url("/healthz");
@@ -228,7 +253,18 @@ fn find_line(logs: &Mutex<Vec<String>>, needles: &[&str]) -> Option<String> {
         .cloned()
 }
 
-/// Waits for the `listening` log line and returns its `address=` value.
+/// Returns the `address` field of a `listening` log line, in the text
+/// (`address=127.0.0.1:8080`) or the JSON (`"address":"127.0.0.1:8080"`)
+/// format.
+fn listening_address(line: &str) -> Option<String> {
+    if let Some(rest) = line.split("address=").nth(1) {
+        return rest.split_whitespace().next().map(str::to_owned);
+    }
+    let rest = line.split("\"address\":\"").nth(1)?;
+    rest.split('"').next().map(str::to_owned)
+}
+
+/// Waits for the `listening` log line and returns its `address` value.
 async fn wait_for_address(
     child: &mut Child,
     logs: &Arc<Mutex<Vec<String>>>,
@@ -241,13 +277,11 @@ async fn wait_for_address(
     let deadline = tokio::time::Instant::now() + STARTUP_DEADLINE;
 
     loop {
-        if let Some(line) = find_line(logs, &["listening", "address="]) {
-            let address = line
-                .split("address=")
-                .nth(1)
-                .and_then(|rest| rest.split_whitespace().next())
-                .unwrap_or_default();
-            return Ok(address.to_owned());
+        if let Some(address) = find_line(logs, &["listening"])
+            .as_deref()
+            .and_then(listening_address)
+        {
+            return Ok(address);
         }
         if let Ok(Some(status)) = child.try_wait() {
             // Let the reader task drain the pipe before reporting.
@@ -264,5 +298,26 @@ async fn wait_for_address(
             });
         }
         tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_is_read_from_a_text_line() {
+        let line =
+            "2026-12-04T21:00:00Z  INFO gateway: listening address=127.0.0.1:4100 store=Sqlite";
+
+        assert_eq!(listening_address(line).as_deref(), Some("127.0.0.1:4100"));
+    }
+
+    #[test]
+    fn address_is_read_from_a_json_line() {
+        let line =
+            r#"{"level":"INFO","fields":{"message":"listening","address":"127.0.0.1:4100"}}"#;
+
+        assert_eq!(listening_address(line).as_deref(), Some("127.0.0.1:4100"));
     }
 }

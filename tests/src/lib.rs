@@ -7,10 +7,12 @@
 
 mod api;
 mod gateway;
+mod otlp;
 mod postgres;
 
 pub use api::{ApiClient, ApiResponse};
 pub use gateway::{GatewayOptions, GatewayProcess, StartError, gateway_binary};
+pub use otlp::{OtlpReceiver, ReceivedSpan};
 pub use postgres::{DEFAULT_POSTGRES_URL, TestDatabase};
 
 /// Which store a gateway under test uses.

@@ -75,7 +75,8 @@ pub(super) async fn observe(request: Request, next: Next) -> Response {
 
     let status = response.status();
     let span = Span::current();
-    span.record("http.response.status_code", status.as_u16());
+    // As i64: tracing-opentelemetry 0.34 exports unsigned fields as strings.
+    span.record("http.response.status_code", i64::from(status.as_u16()));
     if status.is_server_error() {
         span.record("otel.status_code", "error");
     }

@@ -172,11 +172,20 @@ fn record_run_end(outcome: &'static str, report: Option<&RunReport>) {
         memory_peak_bytes: report.memory_peak_bytes,
     });
     if let Some(figures) = figures {
-        span.record("run.fuel_used", figures.fuel_used);
-        span.record("run.memory_peak_bytes", figures.memory_peak_bytes);
+        // As i64: tracing-opentelemetry 0.34 exports unsigned fields as
+        // strings, and the attributes should be numbers.
+        span.record("run.fuel_used", saturating_i64(figures.fuel_used));
+        span.record(
+            "run.memory_peak_bytes",
+            saturating_i64(figures.memory_peak_bytes),
+        );
         span.record("run.duration_ms", figures.duration.as_secs_f64() * 1000.0);
     }
     metrics().record_run(outcome, figures);
+}
+
+fn saturating_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 /// Turns a run report into the response or the problem for its outcome.

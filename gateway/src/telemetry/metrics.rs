@@ -6,7 +6,7 @@
 //! route templates, status codes, outcome and rule names, signal numbers),
 //! never ids, so the number of time series stays small.
 
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
@@ -181,33 +181,26 @@ pub struct RunFigures {
 
 /// Registers the `sandnotes.plugin.runs.active` and
 /// `sandnotes.plugin.runs.queued` gauges, read from `slots` at each export.
-/// The gauges report nothing once `slots` is dropped.
+/// The gauges keep `slots` alive, so the last export at shutdown still
+/// reports them after the server has dropped its state.
 pub fn observe_run_slots(slots: &Arc<RunSlots>) {
     static GAUGES: OnceLock<[ObservableGauge<u64>; 2]> = OnceLock::new();
 
     let meter = opentelemetry::global::meter(INSTRUMENTATION_SCOPE);
-    let active = Arc::downgrade(slots);
-    let queued = Arc::downgrade(slots);
+    let active = Arc::clone(slots);
+    let queued = Arc::clone(slots);
     let gauges = [
         meter
             .u64_observable_gauge("sandnotes.plugin.runs.active")
             .with_description("Plugin runs holding a run slot.")
             .with_unit("{run}")
-            .with_callback(move |observer| {
-                if let Some(slots) = Weak::upgrade(&active) {
-                    observer.observe(slots.in_flight() as u64, &[]);
-                }
-            })
+            .with_callback(move |observer| observer.observe(active.in_flight() as u64, &[]))
             .build(),
         meter
             .u64_observable_gauge("sandnotes.plugin.runs.queued")
             .with_description("Plugin run requests waiting for a run slot.")
             .with_unit("{run}")
-            .with_callback(move |observer| {
-                if let Some(slots) = Weak::upgrade(&queued) {
-                    observer.observe(slots.queued() as u64, &[]);
-                }
-            })
+            .with_callback(move |observer| observer.observe(queued.queued() as u64, &[]))
             .build(),
     ];
     // Kept for the life of the process; a second runtime in one process
