@@ -9,6 +9,18 @@ use sandbox_protocol::{DEFAULT_MAX_REQUEST_BYTES, ProcessLimits};
 /// File name of the worker binary looked up next to the current executable.
 pub const DEFAULT_WORKER_NAME: &str = "sandbox-worker";
 
+/// How the runner starts the process of each job.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum WorkerMode {
+    /// Fork each job from one long-lived `sandbox-worker --zygote`, which
+    /// never receives note data. Falls back to [`WorkerMode::Spawn`], with
+    /// a warning, when no zygote can start on this host.
+    Zygote,
+    /// Execute a fresh `sandbox-worker` per job.
+    #[default]
+    Spawn,
+}
+
 /// Settings of a [`crate::Runner`]. Every field has a documented default.
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
@@ -37,6 +49,10 @@ pub struct RunnerConfig {
     /// Workers allowed to run at once; further jobs wait. Default: the
     /// number of CPUs the process may use.
     pub max_concurrent_workers: usize,
+    /// How each job's process starts. Default [`WorkerMode::Spawn`], the
+    /// mode with the fewest moving parts; the gateway selects the zygote.
+    /// Engine fingerprint and self-check calls always execute a worker.
+    pub worker_mode: WorkerMode,
     /// Extra worker arguments. Default none. They must never carry a secret;
     /// tests use them to select the worker's diagnostic hooks.
     pub worker_args: Vec<OsString>,
@@ -54,6 +70,7 @@ impl Default for RunnerConfig {
             max_compiled_bytes: 128 << 20,
             max_stderr_bytes: 16 << 10,
             max_concurrent_workers: std::thread::available_parallelism().map_or(1, usize::from),
+            worker_mode: WorkerMode::default(),
             worker_args: Vec::new(),
         }
     }

@@ -1,7 +1,9 @@
 //! The gateway side of the plugin sandbox.
 //!
-//! [`Runner`] spawns one `sandbox-worker` process per job, sends it one
-//! request frame and reads one response frame:
+//! [`Runner`] starts one `sandbox-worker` process per job, sends it one
+//! request frame and reads one response frame. [`WorkerMode::Spawn`]
+//! executes a fresh worker per job; [`WorkerMode::Zygote`] forks each job's
+//! process from a long-lived worker that never receives a request. In both:
 //!
 //! - the worker gets an empty environment, stdin, stdout and stderr pipes
 //!   and no other descriptor (every other descriptor is marked close-on-exec
@@ -22,8 +24,9 @@ mod process;
 mod report;
 mod runner;
 mod self_check;
+mod zygote;
 
-pub use config::{DEFAULT_WORKER_NAME, RunnerConfig};
+pub use config::{DEFAULT_WORKER_NAME, RunnerConfig, WorkerMode};
 pub use error::{CompileError, RunnerError};
 pub use report::{RunOutcome, RunReport};
 pub use runner::{RunRequest, Runner};
@@ -31,3 +34,5 @@ pub use sandbox_protocol::{
     GuestLimits, LogLevel, LogLine, NoteContent, Output, OutputKind, PluginCode, ProcessLimits,
 };
 pub use self_check::{LayerState, SandboxLayer, SandboxLayers};
+#[doc(hidden)]
+pub use zygote::IdleZygoteChild;

@@ -66,7 +66,7 @@ pub(crate) fn spawn(worker: &Path, args: &[OsString]) -> Result<Child, RunnerErr
 /// NOTE: needs `close_range` with `CLOSE_RANGE_CLOEXEC` (Linux 5.11 or
 /// later); on older kernels the spawn fails rather than leak descriptors.
 #[allow(unsafe_code)]
-fn close_inherited_descriptors_on_exec(command: &mut Command) {
+pub(crate) fn close_inherited_descriptors_on_exec(command: &mut Command) {
     // SAFETY: the hook runs in the forked child between fork and exec,
     // where only async-signal-safe calls are allowed. It makes one raw
     // system call, allocates nothing and takes no lock. Marking (instead of
@@ -143,7 +143,7 @@ pub(crate) async fn exchange(
     }
 }
 
-async fn read_bounded<R: AsyncRead + Unpin>(
+pub(crate) async fn read_bounded<R: AsyncRead + Unpin>(
     mut reader: R,
     max_bytes: usize,
 ) -> io::Result<BoundedOutput> {

@@ -12,11 +12,12 @@ use sandbox_protocol::{
 use tokio::process::Child;
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::config::{DEFAULT_WORKER_NAME, RunnerConfig};
+use crate::config::{DEFAULT_WORKER_NAME, RunnerConfig, WorkerMode};
 use crate::error::{CompileError, RunnerError};
 use crate::process::{self, BoundedOutput, Finished};
 use crate::report::{RunOutcome, RunReport};
 use crate::self_check::SandboxLayers;
+use crate::zygote::{IdleZygoteChild, Zygote};
 
 /// Maximum bytes read from `--engine-fingerprint` output: 64 hex digits and
 /// a newline, with room to spare.
@@ -47,6 +48,8 @@ pub struct Runner {
     worker_path: PathBuf,
     workers: Semaphore,
     fingerprint: OnceCell<String>,
+    /// Present in [`WorkerMode::Zygote`].
+    zygote: Option<Zygote>,
 }
 
 impl Runner {
@@ -61,12 +64,47 @@ impl Runner {
         }
 
         let workers = Semaphore::new(config.max_concurrent_workers.max(1));
-        Ok(Self {
+        let mut runner = Self {
             config,
             worker_path,
             workers,
             fingerprint: OnceCell::new(),
-        })
+            zygote: None,
+        };
+        if runner.config.worker_mode == WorkerMode::Zygote {
+            let zygote = Zygote::new(runner.worker_path.clone(), runner.worker_args(&[]));
+            runner.zygote = Some(zygote);
+        }
+        Ok(runner)
+    }
+
+    /// The worker mode in effect: [`WorkerMode::Spawn`] when configured, or
+    /// when zygote mode was given up because no zygote could start.
+    pub fn worker_mode(&self) -> WorkerMode {
+        match &self.zygote {
+            Some(zygote) if !zygote.is_unavailable() => WorkerMode::Zygote,
+            _ => WorkerMode::Spawn,
+        }
+    }
+
+    /// Process id of the zygote, starting it if needed; `None` in spawn
+    /// mode. For tests that inspect or kill the zygote.
+    #[doc(hidden)]
+    pub async fn zygote_pid(&self) -> Result<Option<u32>, RunnerError> {
+        match &self.zygote {
+            Some(zygote) => zygote.pid().await,
+            None => Ok(None),
+        }
+    }
+
+    /// Forks a zygote child exactly as a job would, without sending a
+    /// request; `None` in spawn mode. For tests that inspect the child.
+    #[doc(hidden)]
+    pub async fn spawn_idle_zygote_child(&self) -> Result<Option<IdleZygoteChild>, RunnerError> {
+        match &self.zygote {
+            Some(zygote) => zygote.spawn_idle_child().await,
+            None => Ok(None),
+        }
     }
 
     /// Path of the worker binary in use.
@@ -252,6 +290,19 @@ impl Runner {
         max_payload: usize,
     ) -> Result<Finished, RunnerError> {
         let _permit = self.workers.acquire().await;
+        if let Some(zygote) = &self.zygote {
+            let finished = zygote
+                .exchange(
+                    frame,
+                    deadline,
+                    max_payload.saturating_add(HEADER_LEN),
+                    self.config.max_stderr_bytes,
+                )
+                .await?;
+            if let Some(finished) = finished {
+                return Ok(finished);
+            }
+        }
         let child = self.spawn_idle_worker()?;
         process::exchange(
             child,

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use sandbox_runner::WorkerMode;
+
 use super::RuntimeConfig;
 
 /// Plugin runtime settings; each flag also reads the environment variable
@@ -13,6 +15,13 @@ pub struct RuntimeArgs {
     /// binary.
     #[arg(long, env = "SANDNOTES_WORKER_PATH")]
     pub worker_path: Option<PathBuf>,
+
+    /// How each run's worker process starts: `zygote` forks it from one
+    /// long-lived worker that never receives note data, `spawn` executes a
+    /// fresh worker per run. When no zygote can start on this host, the
+    /// gateway logs a warning and spawns.
+    #[arg(long, env = "SANDNOTES_WORKER_MODE", value_enum, default_value_t = WorkerMode::Zygote)]
+    pub worker_mode: WorkerMode,
 
     /// Plugin runs in progress at once. Default: the number of CPUs.
     #[arg(long, env = "SANDNOTES_MAX_CONCURRENT_RUNS")]
@@ -39,6 +48,7 @@ impl RuntimeArgs {
     pub fn runtime_config(&self, data_dir: &Path) -> RuntimeConfig {
         let mut config = RuntimeConfig::with_data_dir(data_dir);
         config.runner.worker_path = self.worker_path.clone();
+        config.runner.worker_mode = self.worker_mode;
         config.runner.run_deadline = Duration::from_millis(self.run_deadline_ms);
         if let Some(max_concurrent) = self.max_concurrent_runs {
             config.slots.max_concurrent = max_concurrent.max(1);

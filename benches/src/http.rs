@@ -1,0 +1,261 @@
+//! HTTP load against the real `gateway` binary on loopback.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail, ensure};
+use reqwest::header::CONTENT_TYPE;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::json;
+
+use crate::load;
+use crate::notes::TITLE;
+use crate::process::GatewayProcess;
+use crate::stats::Samples;
+
+/// A gateway started for the benchmark, with one signed-in user.
+pub struct Gateway {
+    process: GatewayProcess,
+    client: Client,
+    token: Arc<str>,
+}
+
+impl Gateway {
+    /// Starts the gateway binary `binary` with `database_url` (SQLite in
+    /// `data_dir` when `None`) and the extra environment `env`, and signs
+    /// up a user.
+    pub async fn start(
+        binary: &std::path::Path,
+        data_dir: &std::path::Path,
+        database_url: Option<&str>,
+        mut env: Vec<(String, String)>,
+    ) -> Result<Self> {
+        env.push((
+            "SANDNOTES_MAX_NOTES_PER_USER".to_owned(),
+            "10000000".to_owned(),
+        ));
+        let process = GatewayProcess::start(binary, data_dir, database_url, &env).await?;
+
+        let client = Client::new();
+        let credentials =
+            json!({ "username": "bench", "password": "correct horse battery staple" });
+        let signup = client
+            .post(process.url("/v1/auth/signup"))
+            .json(&credentials)
+            .send()
+            .await?;
+        ensure!(
+            signup.status() == StatusCode::CREATED,
+            "signup failed: {}",
+            signup.status()
+        );
+        let login: serde_json::Value = client
+            .post(process.url("/v1/auth/login"))
+            .json(&credentials)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let token = login["access_token"]
+            .as_str()
+            .context("the login response has no access_token")?
+            .into();
+
+        Ok(Self {
+            process,
+            client,
+            token,
+        })
+    }
+
+    /// Resident set size of the gateway in KiB, from `/proc/PID/status`.
+    pub fn rss_kib(&self) -> Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.process.pid()?))?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("VmRSS is missing from /proc/PID/status")
+    }
+
+    /// Creates a note and returns its id.
+    pub async fn create_note(&self, body: &str) -> Result<String> {
+        create_note(
+            &self.client,
+            &self.process.url("/v1/notes"),
+            &self.token,
+            body,
+        )
+        .await
+    }
+
+    /// Uploads a plugin component and returns its id.
+    pub async fn upload_plugin(&self, name: &str, component: Vec<u8>) -> Result<String> {
+        let response = self
+            .client
+            .post(self.process.url("/v1/plugins"))
+            .query(&[("name", name)])
+            .bearer_auth(&*self.token)
+            .header(CONTENT_TYPE, "application/wasm")
+            .body(component)
+            .send()
+            .await?;
+        ensure!(
+            response.status() == StatusCode::CREATED,
+            "plugin upload failed: {} {}",
+            response.status(),
+            response.text().await.unwrap_or_default()
+        );
+        let created: serde_json::Value = response.json().await?;
+        Ok(created["id"].as_str().context("no plugin id")?.to_owned())
+    }
+
+    /// `POST /v1/notes` with a `body_len`-byte body.
+    pub async fn measure_create(
+        &self,
+        body: &str,
+        concurrency: usize,
+        duration: Duration,
+    ) -> Result<Samples> {
+        let client = self.client.clone();
+        let url = Arc::<str>::from(self.process.url("/v1/notes"));
+        let token = Arc::clone(&self.token);
+        let body = Arc::<str>::from(body);
+        load::drive(concurrency, duration, move |_| {
+            let (client, url, token, body) =
+                (client.clone(), url.clone(), token.clone(), body.clone());
+            async move {
+                create_note(&client, &url, &token, &body).await?;
+                Ok(())
+            }
+        })
+        .await
+    }
+
+    /// `GET /v1/notes/{id}`, cycling through `note_ids`.
+    pub async fn measure_get(
+        &self,
+        note_ids: &[String],
+        concurrency: usize,
+        duration: Duration,
+    ) -> Result<Samples> {
+        let urls: Arc<[String]> = note_ids
+            .iter()
+            .map(|id| self.process.url(&format!("/v1/notes/{id}")))
+            .collect();
+        self.measure_requests(Method::GET, urls, None, concurrency, duration)
+            .await
+    }
+
+    /// `GET /v1/notes` (the first page, 50 notes by default).
+    pub async fn measure_list(&self, concurrency: usize, duration: Duration) -> Result<Samples> {
+        let urls: Arc<[String]> = vec![self.process.url("/v1/notes")].into();
+        self.measure_requests(Method::GET, urls, None, concurrency, duration)
+            .await
+    }
+
+    /// `POST /v1/notes/{id}/runs` of `plugin_id` on one note.
+    pub async fn measure_run(
+        &self,
+        note_id: &str,
+        plugin_id: &str,
+        concurrency: usize,
+        duration: Duration,
+    ) -> Result<Samples> {
+        let urls: Arc<[String]> =
+            vec![self.process.url(&format!("/v1/notes/{note_id}/runs"))].into();
+        let body = json!({ "plugin_id": plugin_id }).to_string();
+        self.measure_requests(Method::POST, urls, Some(body.into()), concurrency, duration)
+            .await
+    }
+
+    /// Runs `plugin_id` on one note `count` times, eight at a time.
+    pub async fn run_many(&self, note_id: &str, plugin_id: &str, count: u64) -> Result<()> {
+        let url = Arc::<str>::from(self.process.url(&format!("/v1/notes/{note_id}/runs")));
+        let body = Arc::<str>::from(json!({ "plugin_id": plugin_id }).to_string());
+        let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (client, url, token, body, next) = (
+                self.client.clone(),
+                url.clone(),
+                self.token.clone(),
+                body.clone(),
+                next.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < count {
+                    send(&client, Method::POST, &url, &token, Some(&body)).await?;
+                }
+                Ok::<_, anyhow::Error>(())
+            }));
+        }
+        for task in tasks {
+            task.await??;
+        }
+        Ok(())
+    }
+
+    async fn measure_requests(
+        &self,
+        method: Method,
+        urls: Arc<[String]>,
+        body: Option<Arc<str>>,
+        concurrency: usize,
+        duration: Duration,
+    ) -> Result<Samples> {
+        let client = self.client.clone();
+        let token = Arc::clone(&self.token);
+        load::drive(concurrency, duration, move |number| {
+            let (client, method, token, body) =
+                (client.clone(), method.clone(), token.clone(), body.clone());
+            let url = urls[number as usize % urls.len()].clone();
+            async move { send(&client, method, &url, &token, body.as_deref()).await }
+        })
+        .await
+    }
+}
+
+async fn create_note(client: &Client, url: &str, token: &str, body: &str) -> Result<String> {
+    let response = client
+        .post(url)
+        .bearer_auth(token)
+        .json(&json!({ "title": TITLE, "body": body }))
+        .send()
+        .await?;
+    ensure!(
+        response.status() == StatusCode::CREATED,
+        "note create failed: {}",
+        response.status()
+    );
+    let created: serde_json::Value = response.json().await?;
+    Ok(created["id"].as_str().context("no note id")?.to_owned())
+}
+
+/// Sends one request and reads the whole response; any status other than
+/// 2xx is an error.
+async fn send(
+    client: &Client,
+    method: Method,
+    url: &str,
+    token: &str,
+    json_body: Option<&str>,
+) -> Result<()> {
+    let mut request = client.request(method, url).bearer_auth(token);
+    if let Some(body) = json_body {
+        request = request
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_owned());
+    }
+    let response = request.send().await?;
+    let status = response.status();
+    let bytes = response.bytes().await?;
+    if !status.is_success() {
+        bail!(
+            "{url} returned {status}: {}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,533 @@
+//! Zygote mode: jobs run in children forked by one long-lived
+//! `sandbox-worker --zygote` instead of freshly executed workers.
+//!
+//! The zygote is executed like any worker: empty environment, no
+//! descriptor but its three standard ones, no secret in its arguments. Its
+//! stdin is a Unix `SOCK_SEQPACKET` socket for the control messages of
+//! [`sandbox_protocol::ZygoteCommand`] and [`ZygoteEvent`]. For each job
+//! the runner creates the stdin, stdout and stderr pipes, passes the
+//! child's ends to the zygote with `SCM_RIGHTS`, and then talks to the
+//! child directly: the request, with the note, goes into the child's stdin
+//! pipe and never through the zygote.
+//!
+//! A zygote that dies is replaced on the next job. When no zygote has ever
+//! started on this host, the runner falls back to executing one worker
+//! per job and logs a warning once.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::{self, IoSlice};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::socket::{
+    AddressFamily, ControlMessage, MsgFlags, Shutdown, SockFlag, SockType, recv, sendmsg, shutdown,
+    socketpair,
+};
+use sandbox_protocol::{ZYGOTE_MESSAGE_LEN, ZygoteCommand, ZygoteEvent};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::unix::pipe;
+use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
+
+use crate::error::RunnerError;
+use crate::process::{self, Finished};
+
+/// How long a new zygote may take to report that it is ready.
+const START_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How long to wait for the zygote to report a killed child's exit.
+const KILL_GRACE: Duration = Duration::from_secs(5);
+
+/// Longest zygote stderr line that is logged, in bytes.
+const MAX_LOG_LINE_BYTES: usize = 1024;
+
+/// Starts zygotes on demand and runs jobs in their children.
+pub(crate) struct Zygote {
+    worker_path: PathBuf,
+    args: Vec<OsString>,
+    current: tokio::sync::Mutex<Option<Arc<ZygoteProcess>>>,
+    next_job: AtomicU64,
+    /// Whether any zygote has reported ready; until then a failed start
+    /// means the host does not allow zygotes.
+    ever_ready: AtomicBool,
+    /// Set when zygote mode was given up for spawning per job.
+    unavailable: AtomicBool,
+}
+
+impl std::fmt::Debug for Zygote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Zygote")
+            .field("worker_path", &self.worker_path)
+            .field("unavailable", &self.unavailable)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A job's channels to the reader thread: its pid (or fork errno), then
+/// its raw wait status.
+struct PendingJob {
+    started: Option<oneshot::Sender<Result<i32, i32>>>,
+    exited: Option<oneshot::Sender<i32>>,
+}
+
+type PendingJobs = Arc<Mutex<HashMap<u64, PendingJob>>>;
+
+/// One running zygote.
+struct ZygoteProcess {
+    pid: u32,
+    socket: OwnedFd,
+    pending: PendingJobs,
+    alive: Arc<AtomicBool>,
+    /// Killed with SIGKILL when dropped.
+    _child: Child,
+}
+
+impl Drop for ZygoteProcess {
+    fn drop(&mut self) {
+        let _ = shutdown(self.socket.as_raw_fd(), Shutdown::Both);
+    }
+}
+
+/// A zygote child that waits for a request that never comes, for tests.
+/// Closing its stdin (dropping this) makes it exit.
+#[doc(hidden)]
+pub struct IdleZygoteChild {
+    /// Process id of the child.
+    pub pid: u32,
+    _stdin: OwnedFd,
+    _stdout: OwnedFd,
+    _stderr: OwnedFd,
+}
+
+impl Zygote {
+    /// A launcher for `worker_path` started with `args` and `--zygote`.
+    pub(crate) fn new(worker_path: PathBuf, args: Vec<OsString>) -> Self {
+        Self {
+            worker_path,
+            args,
+            current: tokio::sync::Mutex::new(None),
+            next_job: AtomicU64::new(0),
+            ever_ready: AtomicBool::new(false),
+            unavailable: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the runner gave up zygote mode on this host.
+    pub(crate) fn is_unavailable(&self) -> bool {
+        self.unavailable.load(Ordering::Relaxed)
+    }
+
+    /// Process id of the current zygote, starting one if none runs.
+    pub(crate) async fn pid(&self) -> Result<Option<u32>, RunnerError> {
+        Ok(self.process().await?.map(|zygote| zygote.pid))
+    }
+
+    /// Runs one job in a zygote child: sends `input` to its stdin and
+    /// collects its output and exit status within `deadline`. Returns
+    /// `None` when zygote mode is unavailable, so the caller spawns a
+    /// worker instead.
+    pub(crate) async fn exchange(
+        &self,
+        input: &[u8],
+        deadline: Duration,
+        max_stdout: usize,
+        max_stderr: usize,
+    ) -> Result<Option<Finished>, RunnerError> {
+        let began = tokio::time::Instant::now();
+        let mut attempt = 0;
+        let (zygote, job, pipes) = loop {
+            let Some((zygote, job, mut pipes)) = self.start_child().await? else {
+                return Ok(None);
+            };
+            match tokio::time::timeout(deadline, &mut pipes.started).await {
+                Ok(Ok(Ok(_pid))) => break (zygote, job, pipes),
+                Ok(Ok(Err(errno))) => {
+                    return Err(RunnerError::Io(io::Error::from_raw_os_error(errno)));
+                }
+                // The zygote died before it forked the child. Nothing was
+                // sent to the child yet, so a new zygote can take the job.
+                Ok(Err(_)) if attempt == 0 => attempt += 1,
+                Ok(Err(_)) => return Err(zygote_exited()),
+                Err(_elapsed) => {
+                    zygote.send(ZygoteCommand::Kill { job }, &[])?;
+                    return Ok(Some(Finished::DeadlineExceeded));
+                }
+            }
+        };
+        let ChildPipes {
+            stdin,
+            stdout,
+            stderr,
+            mut exited,
+            ..
+        } = pipes;
+
+        let stdin = pipe::Sender::from_owned_fd(stdin)?;
+        let stdout = pipe::Receiver::from_owned_fd(stdout)?;
+        let stderr = pipe::Receiver::from_owned_fd(stderr)?;
+
+        let io = async {
+            let write = async move {
+                let mut stdin = stdin;
+                let result = stdin.write_all(input).await;
+                drop(stdin);
+                if let Err(error) = result {
+                    tracing::debug!(%error, "failed to write the request to the zygote child");
+                }
+            };
+            let ((), stdout, stderr) = tokio::join!(
+                write,
+                process::read_bounded(stdout, max_stdout),
+                process::read_bounded(stderr, max_stderr),
+            );
+            let wait_status = (&mut exited).await.map_err(|_| zygote_exited())?;
+            Ok(Finished::Exited {
+                status: ExitStatus::from_raw(wait_status),
+                stdout: stdout?,
+                stderr: stderr?,
+            })
+        };
+
+        let remaining = deadline.saturating_sub(began.elapsed());
+        match tokio::time::timeout(remaining, io).await {
+            Ok(finished) => finished.map(Some),
+            Err(_elapsed) => {
+                // Commands are handled in order, so this kill reaches the
+                // zygote after the spawn even if the child has not started.
+                zygote.send(ZygoteCommand::Kill { job }, &[])?;
+                let _ = tokio::time::timeout(KILL_GRACE, exited).await;
+                Ok(Some(Finished::DeadlineExceeded))
+            }
+        }
+    }
+
+    /// Forks a child that waits on its stdin, for tests that inspect a
+    /// child before it has read a request.
+    pub(crate) async fn spawn_idle_child(&self) -> Result<Option<IdleZygoteChild>, RunnerError> {
+        let Some((_zygote, _job, pipes)) = self.start_child().await? else {
+            return Ok(None);
+        };
+        let pid = match pipes.started.await {
+            Ok(Ok(pid)) => pid,
+            Ok(Err(errno)) => return Err(RunnerError::Io(io::Error::from_raw_os_error(errno))),
+            Err(_) => return Err(zygote_exited()),
+        };
+        Ok(Some(IdleZygoteChild {
+            pid: u32::try_from(pid).map_err(|_| zygote_exited())?,
+            _stdin: pipes.stdin,
+            _stdout: pipes.stdout,
+            _stderr: pipes.stderr,
+        }))
+    }
+
+    /// Creates a job's pipes and asks the zygote to fork a child onto
+    /// them, replacing a dead zygote once.
+    async fn start_child(
+        &self,
+    ) -> Result<Option<(Arc<ZygoteProcess>, u64, ChildPipes)>, RunnerError> {
+        for attempt in 0..2 {
+            let Some(zygote) = self.process().await? else {
+                return Ok(None);
+            };
+            let job = self.next_job.fetch_add(1, Ordering::Relaxed);
+            let (stdin_read, stdin_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(errno)?;
+            let (stdout_read, stdout_write) =
+                nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(errno)?;
+            let (stderr_read, stderr_write) =
+                nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(errno)?;
+
+            let (started_sender, started) = oneshot::channel();
+            let (exited_sender, exited) = oneshot::channel();
+            zygote.register(job, started_sender, exited_sender);
+
+            let descriptors = [
+                stdin_read.as_raw_fd(),
+                stdout_write.as_raw_fd(),
+                stderr_write.as_raw_fd(),
+            ];
+            match zygote.send(ZygoteCommand::Spawn { job }, &descriptors) {
+                Ok(()) => {
+                    // The child has its own copies now; the runner keeps
+                    // only its ends, so end-of-file works both ways.
+                    drop((stdin_read, stdout_write, stderr_write));
+                    let pipes = ChildPipes {
+                        stdin: stdin_write,
+                        stdout: stdout_read,
+                        stderr: stderr_read,
+                        started,
+                        exited,
+                    };
+                    return Ok(Some((zygote, job, pipes)));
+                }
+                Err(error) if attempt == 0 => {
+                    tracing::warn!(%error, pid = zygote.pid, "sandbox zygote is gone; replacing it");
+                    zygote.alive.store(false, Ordering::Relaxed);
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Err(zygote_exited())
+    }
+
+    /// Returns the running zygote, starting one if there is none or the
+    /// last one died; `None` when zygote mode is unavailable.
+    async fn process(&self) -> Result<Option<Arc<ZygoteProcess>>, RunnerError> {
+        if self.is_unavailable() {
+            return Ok(None);
+        }
+        let mut current = self.current.lock().await;
+        if let Some(zygote) = current.as_ref()
+            && zygote.alive.load(Ordering::Relaxed)
+        {
+            return Ok(Some(Arc::clone(zygote)));
+        }
+
+        if let Some(dead) = current.take() {
+            tracing::warn!(pid = dead.pid, "sandbox zygote exited; starting a new one");
+        }
+        match self.start().await {
+            Ok(zygote) => {
+                self.ever_ready.store(true, Ordering::Relaxed);
+                *current = Some(Arc::clone(&zygote));
+                Ok(Some(zygote))
+            }
+            Err(error) if !self.ever_ready.load(Ordering::Relaxed) => {
+                tracing::warn!(
+                    error = %error,
+                    "sandbox zygote failed to start; executing one worker per job instead"
+                );
+                self.unavailable.store(true, Ordering::Relaxed);
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn start(&self) -> Result<Arc<ZygoteProcess>, RunnerError> {
+        let (socket, zygote_end) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .map_err(errno)?;
+
+        let mut command = Command::new(&self.worker_path);
+        command
+            .args(&self.args)
+            .arg("--zygote")
+            .env_clear()
+            .stdin(Stdio::from(zygote_end))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        process::close_inherited_descriptors_on_exec(&mut command);
+        let mut child = command.spawn().map_err(|source| RunnerError::Spawn {
+            path: self.worker_path.clone(),
+            source,
+        })?;
+        // Close this process's copy of the zygote's end, so that the
+        // reader sees end-of-file when the zygote dies.
+        drop(command);
+        let pid = child.id().ok_or_else(zygote_exited)?;
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(log_stderr(pid, stderr));
+        }
+
+        let pending: PendingJobs = Arc::default();
+        let alive = Arc::new(AtomicBool::new(true));
+        let (ready_sender, ready) = oneshot::channel();
+        let reader_socket = socket.try_clone()?;
+        let reader = EventReader {
+            pid,
+            socket: reader_socket,
+            pending: Arc::clone(&pending),
+            alive: Arc::clone(&alive),
+            ready: Some(ready_sender),
+        };
+        std::thread::Builder::new()
+            .name(format!("sandbox-zygote-{pid}"))
+            .spawn(move || reader.run())?;
+
+        match tokio::time::timeout(START_DEADLINE, ready).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(zygote_exited()),
+            Err(_) => {
+                return Err(RunnerError::Io(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the sandbox zygote did not report ready in time",
+                )));
+            }
+        }
+        tracing::info!(pid, "sandbox zygote started");
+        Ok(Arc::new(ZygoteProcess {
+            pid,
+            socket,
+            pending,
+            alive,
+            _child: child,
+        }))
+    }
+}
+
+/// A job's descriptors and event channels once its spawn command is sent.
+struct ChildPipes {
+    stdin: OwnedFd,
+    stdout: OwnedFd,
+    stderr: OwnedFd,
+    started: oneshot::Receiver<Result<i32, i32>>,
+    exited: oneshot::Receiver<i32>,
+}
+
+impl ZygoteProcess {
+    fn register(
+        &self,
+        job: u64,
+        started: oneshot::Sender<Result<i32, i32>>,
+        exited: oneshot::Sender<i32>,
+    ) {
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        pending.insert(
+            job,
+            PendingJob {
+                started: Some(started),
+                exited: Some(exited),
+            },
+        );
+    }
+
+    /// Sends one command with `descriptors` attached. Blocks only while the
+    /// socket buffer is full, which the zygote empties between forks.
+    fn send(&self, command: ZygoteCommand, descriptors: &[RawFd]) -> Result<(), RunnerError> {
+        let bytes = command.encode();
+        let buffers = [IoSlice::new(&bytes)];
+        let rights = [ControlMessage::ScmRights(descriptors)];
+        let control: &[ControlMessage<'_>] = if descriptors.is_empty() { &[] } else { &rights };
+        loop {
+            match sendmsg::<()>(
+                self.socket.as_raw_fd(),
+                &buffers,
+                control,
+                MsgFlags::MSG_NOSIGNAL,
+                None,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(Errno::EINTR) => continue,
+                Err(error) => return Err(errno(error)),
+            }
+        }
+    }
+}
+
+/// The thread that reads zygote events and hands them to waiting jobs.
+/// It runs on its own thread because the socket is blocking.
+struct EventReader {
+    pid: u32,
+    socket: OwnedFd,
+    pending: PendingJobs,
+    alive: Arc<AtomicBool>,
+    ready: Option<oneshot::Sender<()>>,
+}
+
+impl EventReader {
+    fn run(mut self) {
+        let mut bytes = [0u8; ZYGOTE_MESSAGE_LEN];
+        loop {
+            let length = match recv(self.socket.as_raw_fd(), &mut bytes, MsgFlags::empty()) {
+                Ok(0) => break,
+                Ok(length) => length,
+                Err(Errno::EINTR) => continue,
+                Err(error) => {
+                    tracing::warn!(%error, pid = self.pid, "failed to read from the sandbox zygote");
+                    break;
+                }
+            };
+            match ZygoteEvent::decode(&bytes[..length]) {
+                Ok(event) => self.dispatch(event),
+                Err(error) => {
+                    tracing::warn!(%error, pid = self.pid, "invalid message from the sandbox zygote");
+                    break;
+                }
+            }
+        }
+
+        // Dropping the senders tells every waiting job that the zygote is
+        // gone; its children die with it (they asked for PR_SET_PDEATHSIG).
+        self.alive.store(false, Ordering::Relaxed);
+        self.pending
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clear();
+    }
+
+    fn dispatch(&mut self, event: ZygoteEvent) {
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        match event {
+            ZygoteEvent::Ready => {
+                if let Some(ready) = self.ready.take() {
+                    let _ = ready.send(());
+                }
+            }
+            ZygoteEvent::Started { job, pid } => {
+                if let Some(started) = pending.get_mut(&job).and_then(|job| job.started.take()) {
+                    let _ = started.send(Ok(pid));
+                }
+            }
+            ZygoteEvent::SpawnFailed { job, errno } => {
+                if let Some(mut failed) = pending.remove(&job)
+                    && let Some(started) = failed.started.take()
+                {
+                    let _ = started.send(Err(errno));
+                }
+            }
+            ZygoteEvent::Exited { job, wait_status } => {
+                if let Some(mut finished) = pending.remove(&job)
+                    && let Some(exited) = finished.exited.take()
+                {
+                    let _ = exited.send(wait_status);
+                }
+            }
+        }
+    }
+}
+
+/// Logs the zygote's own stderr, which never contains note text because
+/// the zygote never reads a request. Its children write to their own pipes.
+async fn log_stderr(pid: u32, stderr: tokio::process::ChildStderr) {
+    let mut lines = BufReader::new(stderr).lines();
+    while let Ok(Some(mut line)) = lines.next_line().await {
+        if line.len() > MAX_LOG_LINE_BYTES {
+            let mut end = MAX_LOG_LINE_BYTES;
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
+            line.truncate(end);
+        }
+        tracing::warn!(pid, message = %line, "sandbox zygote stderr");
+    }
+}
+
+fn errno(error: Errno) -> RunnerError {
+    RunnerError::Io(io::Error::from(error))
+}
+
+fn zygote_exited() -> RunnerError {
+    RunnerError::Io(io::Error::new(
+        io::ErrorKind::BrokenPipe,
+        "the sandbox zygote exited during the job",
+    ))
+}

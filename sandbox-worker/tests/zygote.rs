@@ -1,0 +1,257 @@
+//! Zygote mode keeps the guarantees of an executed worker: each child has
+//! an empty environment and only its three pipes, runs under seccomp, and
+//! starts from a zygote that never held note text; a child killed by
+//! SIGSYS is reported while the zygote lives on, and a killed zygote is
+//! replaced. Spawn mode stays available.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use sandbox_runner::{OutputKind, RunOutcome, Runner, RunnerConfig, WorkerMode};
+
+const SIGSYS: i32 = 31;
+
+fn zygote_runner(worker_args: &[&str]) -> Runner {
+    common::runner_with(RunnerConfig {
+        worker_mode: WorkerMode::Zygote,
+        worker_args: worker_args.iter().map(Into::into).collect(),
+        ..RunnerConfig::default()
+    })
+}
+
+async fn zygote_pid(runner: &Runner) -> u32 {
+    runner
+        .zygote_pid()
+        .await
+        .expect("the zygote starts")
+        .expect("the runner is in zygote mode")
+}
+
+/// Every readable region of process `pid`'s memory, concatenated.
+fn read_memory(pid: u32) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).expect("read the maps");
+    let mut memory = std::fs::File::open(format!("/proc/{pid}/mem")).expect("open the memory");
+    let mut contents = Vec::new();
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(permissions)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        if !permissions.starts_with('r') || line.ends_with("[vvar]") {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let start = u64::from_str_radix(start, 16).expect("hex start address");
+        let end = u64::from_str_radix(end, 16).expect("hex end address");
+        let mut region = vec![0u8; (end - start) as usize];
+        if memory.seek(SeekFrom::Start(start)).is_ok() && memory.read_exact(&mut region).is_ok() {
+            contents.extend_from_slice(&region);
+        }
+    }
+    contents
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+/// Process ids of the children of `pid`.
+fn children_of(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|child| child.parse().ok())
+        .collect()
+}
+
+#[tokio::test]
+async fn zygote_mode_runs_text_analyzer() {
+    let runner = zygote_runner(&[]);
+
+    let report = common::run(&runner, "text-analyzer", "One sentence. Two sentences.").await;
+
+    assert_eq!(runner.worker_mode(), WorkerMode::Zygote);
+    let RunOutcome::Ok { output } = &report.outcome else {
+        panic!("text-analyzer did not succeed: {report:?}");
+    };
+    assert_eq!(output.kind, OutputKind::Json);
+    assert!(output.value.contains("\"words\":4"), "{}", output.value);
+}
+
+#[tokio::test]
+async fn spawn_mode_runs_text_analyzer() {
+    let runner = common::runner_with(RunnerConfig {
+        worker_mode: WorkerMode::Spawn,
+        ..RunnerConfig::default()
+    });
+
+    let report = common::run(&runner, "text-analyzer", "One sentence. Two sentences.").await;
+
+    assert_eq!(runner.worker_mode(), WorkerMode::Spawn);
+    assert_eq!(runner.zygote_pid().await.unwrap(), None);
+    assert!(
+        matches!(report.outcome, RunOutcome::Ok { .. }),
+        "{report:?}"
+    );
+}
+
+#[tokio::test]
+async fn zygote_and_child_environments_are_empty() {
+    assert!(
+        std::env::vars_os().next().is_some(),
+        "the test process should have an environment to withhold"
+    );
+    let runner = zygote_runner(&[]);
+
+    let zygote = zygote_pid(&runner).await;
+    let child = runner
+        .spawn_idle_zygote_child()
+        .await
+        .unwrap()
+        .expect("zygote mode");
+    let zygote_environ = std::fs::read(format!("/proc/{zygote}/environ")).unwrap();
+    let child_environ = std::fs::read(format!("/proc/{}/environ", child.pid)).unwrap();
+
+    assert!(
+        zygote_environ.is_empty(),
+        "zygote environment: {zygote_environ:?}"
+    );
+    assert!(
+        child_environ.is_empty(),
+        "child environment: {child_environ:?}"
+    );
+}
+
+#[tokio::test]
+async fn zygote_child_has_only_three_descriptors() {
+    let runner = zygote_runner(&[]);
+
+    let child = runner
+        .spawn_idle_zygote_child()
+        .await
+        .unwrap()
+        .expect("zygote mode");
+    let descriptors: BTreeSet<String> = std::fs::read_dir(format!("/proc/{}/fd", child.pid))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+
+    let expected: BTreeSet<String> = ["0", "1", "2"].map(String::from).into();
+    assert_eq!(descriptors, expected);
+}
+
+#[tokio::test]
+async fn zygote_child_runs_under_seccomp() {
+    let runner = common::runner_with(RunnerConfig {
+        worker_mode: WorkerMode::Zygote,
+        run_deadline: Duration::from_secs(5),
+        ..RunnerConfig::default()
+    });
+    let zygote = zygote_pid(&runner).await;
+
+    let run = runner.run(common::request("hostile-infinite-loop", "note"));
+    tokio::pin!(run);
+    let mut seccomp_modes = BTreeSet::new();
+    let report = loop {
+        tokio::select! {
+            report = &mut run => break report.expect("the runner completes the run"),
+            () = tokio::time::sleep(Duration::from_millis(5)) => {
+                for child in children_of(zygote) {
+                    let status = std::fs::read_to_string(format!("/proc/{child}/status"))
+                        .unwrap_or_default();
+                    if let Some(mode) = status.lines().find_map(|line| line.strip_prefix("Seccomp:")) {
+                        seccomp_modes.insert(mode.trim().to_owned());
+                    }
+                }
+            }
+        }
+    };
+
+    assert!(
+        !matches!(report.outcome, RunOutcome::Ok { .. }),
+        "{report:?}"
+    );
+    assert!(
+        seccomp_modes.contains("2"),
+        "no zygote child was seen in seccomp filter mode: {seccomp_modes:?}"
+    );
+}
+
+#[tokio::test]
+async fn note_of_one_run_is_absent_from_next_child() {
+    let marker = format!("zygote-marker-{}", std::process::id());
+    let runner = zygote_runner(&[]);
+    let zygote = zygote_pid(&runner).await;
+
+    let report = common::run(&runner, "text-analyzer", &format!("{marker} ends here.")).await;
+    assert!(
+        matches!(report.outcome, RunOutcome::Ok { .. }),
+        "{report:?}"
+    );
+    let child = runner
+        .spawn_idle_zygote_child()
+        .await
+        .unwrap()
+        .expect("zygote mode");
+
+    // The scan finds the marker where it is, in this process's memory.
+    assert!(contains(
+        &read_memory(std::process::id()),
+        marker.as_bytes()
+    ));
+    assert!(
+        !contains(&read_memory(child.pid), marker.as_bytes()),
+        "marker in the next child"
+    );
+    assert!(
+        !contains(&read_memory(zygote), marker.as_bytes()),
+        "marker in the zygote"
+    );
+}
+
+#[tokio::test]
+async fn zygote_survives_child_killed_by_sigsys() {
+    let runner = zygote_runner(&["--probe-forbidden-syscall", "open"]);
+    let zygote = zygote_pid(&runner).await;
+
+    let first = common::run(&runner, "text-analyzer", "note").await;
+    let second = common::run(&runner, "text-analyzer", "note").await;
+
+    for report in [&first, &second] {
+        assert!(
+            matches!(
+                report.outcome,
+                RunOutcome::KilledBySignal { signal: SIGSYS, .. }
+            ),
+            "{report:?}"
+        );
+    }
+    assert_eq!(zygote_pid(&runner).await, zygote, "the zygote was replaced");
+}
+
+#[tokio::test]
+async fn killed_zygote_is_replaced() {
+    let runner = zygote_runner(&[]);
+    let first = zygote_pid(&runner).await;
+
+    kill(Pid::from_raw(first as i32), Signal::SIGKILL).unwrap();
+    let report = common::run(&runner, "text-analyzer", "One sentence.").await;
+    let second = zygote_pid(&runner).await;
+
+    assert!(
+        matches!(report.outcome, RunOutcome::Ok { .. }),
+        "{report:?}"
+    );
+    assert_ne!(first, second);
+    assert_eq!(runner.worker_mode(), WorkerMode::Zygote);
+}
