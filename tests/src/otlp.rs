@@ -3,7 +3,7 @@
 //! It accepts `POST /v1/traces` and `POST /v1/metrics` with protobuf bodies
 //! (`application/x-protobuf`), as `OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf`
 //! sends them, decodes them with the OpenTelemetry protocol's own message
-//! types, and answers with an empty export response. The raw bodies are kept
+//! types, and responds with an empty export response. The raw bodies are kept
 //! too, so a test can search everything that left the process.
 
 use std::sync::{Arc, Mutex};
@@ -52,17 +52,17 @@ pub struct ReceivedSpan {
 }
 
 impl ReceivedSpan {
-    /// The span's name.
+    /// Returns the span's name.
     pub fn name(&self) -> &str {
         &self.span.name
     }
 
-    /// The value of attribute `key`.
+    /// Returns the value of attribute `key`.
     pub fn attribute(&self, key: &str) -> Option<&any_value::Value> {
         find_attribute(&self.span.attributes, key)
     }
 
-    /// The value of string attribute `key`.
+    /// Returns the value of string attribute `key`.
     pub fn string_attribute(&self, key: &str) -> Option<&str> {
         match self.attribute(key) {
             Some(any_value::Value::StringValue(value)) => Some(value),
@@ -70,7 +70,7 @@ impl ReceivedSpan {
         }
     }
 
-    /// The value of integer attribute `key`.
+    /// Returns the value of integer attribute `key`.
     pub fn int_attribute(&self, key: &str) -> Option<i64> {
         match self.attribute(key) {
             Some(any_value::Value::IntValue(value)) => Some(*value),
@@ -78,7 +78,7 @@ impl ReceivedSpan {
         }
     }
 
-    /// The value of the resource's string attribute `key`.
+    /// Returns the value of the resource's string attribute `key`.
     pub fn resource_attribute(&self, key: &str) -> Option<&str> {
         match find_attribute(&self.resource, key) {
             Some(any_value::Value::StringValue(value)) => Some(value),
@@ -86,13 +86,13 @@ impl ReceivedSpan {
         }
     }
 
-    /// Whether `parent` is this span's parent in the same trace.
+    /// Returns whether `parent` is this span's parent in the same trace.
     pub fn is_child_of(&self, parent: &ReceivedSpan) -> bool {
         self.span.trace_id == parent.span.trace_id
             && self.span.parent_span_id == parent.span.span_id
     }
 
-    /// The trace id as lowercase hex, as logs print it.
+    /// Returns the trace id as lowercase hex, as logs print it.
     pub fn trace_id_hex(&self) -> String {
         hex(&self.span.trace_id)
     }
@@ -127,12 +127,12 @@ impl OtlpReceiver {
         }
     }
 
-    /// The base URL for `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    /// Returns the base URL for `OTEL_EXPORTER_OTLP_ENDPOINT`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
 
-    /// Every span received so far, in arrival order.
+    /// Returns every span received so far, in arrival order.
     pub fn spans(&self) -> Vec<ReceivedSpan> {
         let received = self.received.lock().expect("receiver lock");
         let mut spans = Vec::new();
@@ -156,7 +156,7 @@ impl OtlpReceiver {
         spans
     }
 
-    /// The names of every metric received so far, without repeats.
+    /// Returns the names of every metric received so far, without repeats.
     pub fn metric_names(&self) -> Vec<String> {
         let received = self.received.lock().expect("receiver lock");
         let mut names: Vec<String> = received
@@ -172,7 +172,7 @@ impl OtlpReceiver {
         names
     }
 
-    /// Whether any received body contains `needle` as bytes, whatever field
+    /// Returns whether any received body contains `needle` as bytes, whatever field
     /// or encoding layer it sits in.
     pub fn any_body_contains(&self, needle: &str) -> bool {
         let received = self.received.lock().expect("receiver lock");

@@ -16,7 +16,7 @@ use tempfile::TempDir;
 const MASTER_KEY: [u8; 32] = [0x19; 32];
 const PASSWORD: &str = "correct horse battery staple";
 
-/// Longest wait for the gateway to exit after SIGTERM when it has a run to
+/// Maximum wait for the gateway to exit after SIGTERM when it has a run to
 /// finish: far below the 30 s grace period these tests configure, so a
 /// gateway that sits out the whole grace period fails.
 const EXIT_BOUND: Duration = Duration::from_secs(20);

@@ -56,7 +56,7 @@ struct TracedSession {
 }
 
 /// Starts a gateway that exports to a fresh receiver, logs in, creates a
-/// note, uploads the text analyzer, runs it, asks for a missing note, and
+/// note, uploads the text analyzer, runs it, requests a missing note, and
 /// stops the gateway with SIGTERM so that it flushes its telemetry.
 async fn traced_session() -> TracedSession {
     let receiver = OtlpReceiver::start().await;
@@ -324,5 +324,20 @@ async fn problem_response_quotes_request_id() {
     assert_eq!(
         session.missing_note_problem["request_id"],
         session.missing_note_request_id
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_probes_are_not_traced() {
+    let session = traced_session().await;
+    let spans = session.receiver.spans();
+
+    assert!(
+        spans.iter().all(|span| span.name() != "GET /healthz"),
+        "the start-up health checks were exported as spans"
+    );
+    assert!(
+        spans.iter().any(|span| span.name() == "POST /v1/notes"),
+        "other requests were exported"
     );
 }

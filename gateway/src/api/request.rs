@@ -16,6 +16,9 @@ use crate::telemetry::metrics::metrics;
 /// Route whose 401 and 429 responses count as failed logins.
 const LOGIN_ROUTE: &str = "/v1/auth/login";
 
+/// Liveness and readiness routes, polled by orchestrators.
+const PROBE_ROUTES: [&str; 2] = ["/healthz", "/readyz"];
+
 tokio::task_local! {
     static REQUEST_ID: String;
 }
@@ -28,7 +31,12 @@ pub fn current_request_id() -> Option<String> {
 
 /// Builds the `request` span, which is the OpenTelemetry server span. Its
 /// name is `{METHOD} {route}`, or only the method when no route matched, as
-/// the HTTP semantic conventions name server spans.
+/// the HTTP semantic conventions name server spans. Probe routes get a
+/// `debug` span, which is not exported, so liveness and readiness checks
+/// every few seconds do not crowd out request traces.
+///
+/// NOTE: an incoming `traceparent` header is not honoured, so each request
+/// starts a new trace; a proxy's trace and the gateway's are not linked.
 pub(super) fn make_span(request: &Request<Body>) -> Span {
     let method = method_name(request.method());
     let route = request
@@ -39,19 +47,29 @@ pub(super) fn make_span(request: &Request<Body>) -> Span {
         Some(route) => format!("{method} {route}"),
         None => method.to_owned(),
     };
+    let request_id = request_id(request);
 
-    let span = tracing::info_span!(
-        "request",
-        otel.name = span_name,
-        otel.kind = "server",
-        otel.status_code = Empty,
-        http.request.method = method,
-        http.route = Empty,
-        http.response.status_code = Empty,
-        request_id = request_id(request),
-        user_id = Empty,
-        note_id = Empty,
-    );
+    macro_rules! request_span {
+        ($span_macro:ident) => {
+            tracing::$span_macro!(
+                "request",
+                otel.name = span_name,
+                otel.kind = "server",
+                otel.status_code = Empty,
+                http.request.method = method,
+                http.route = Empty,
+                http.response.status_code = Empty,
+                request_id,
+                user_id = Empty,
+                note_id = Empty,
+            )
+        };
+    }
+    let span = if route.is_some_and(|route| PROBE_ROUTES.contains(&route)) {
+        request_span!(debug_span)
+    } else {
+        request_span!(info_span)
+    };
     if let Some(route) = route {
         span.record("http.route", route);
     }
@@ -61,7 +79,7 @@ pub(super) fn make_span(request: &Request<Body>) -> Span {
 /// Middleware inside the request span: makes the request id available to
 /// [`current_request_id`], then records the response status on the span and
 /// the request in `http.server.request.duration`. A 5xx response marks the
-/// server span as an error; a 4xx does not, as the conventions say.
+/// server span as an error; a 4xx does not, as the conventions require.
 pub(super) async fn observe(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = method_name(request.method());

@@ -10,7 +10,7 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
 /// `tracing-subscriber`'s JSON format (event fields, the current span and the
-/// list of entered spans, which holds the request span's `request_id`) with
+/// list of entered spans, which contains the request span's `request_id`) with
 /// top-level `trace_id` and `span_id` members added when tracing is on and
 /// the event happens inside a span.
 pub(super) struct JsonWithTraceIds {
@@ -69,7 +69,7 @@ where
     }
 }
 
-/// The trace and span ids of the current span, as lowercase hex.
+/// Returns the trace and span ids of the current span, as lowercase hex.
 fn current_trace_ids() -> Option<(String, String)> {
     let context = tracing::Span::current().context();
     let span = context.span();

@@ -45,8 +45,8 @@ impl Telemetry {
     /// `OTEL_EXPORTER_OTLP_ENDPOINT` is set, the OTLP trace and metric
     /// pipelines and the global meter provider.
     ///
-    /// The log level comes from `RUST_LOG` (default `info`). Spans go to
-    /// OpenTelemetry from `info` up, whatever `RUST_LOG` says.
+    /// The log level comes from `RUST_LOG` (default `info`). Spans at `info`
+    /// and above go to OpenTelemetry whatever level `RUST_LOG` sets.
     ///
     /// # Errors
     ///
@@ -101,7 +101,7 @@ impl Telemetry {
         })
     }
 
-    /// Whether traces and metrics are exported.
+    /// Returns whether traces and metrics are exported.
     pub fn is_exporting(&self) -> bool {
         self.tracer_provider.is_some()
     }
@@ -123,8 +123,8 @@ impl Telemetry {
     }
 }
 
-/// The crates whose spans and events become OpenTelemetry spans and span
-/// events. The SDK's own diagnostics (`opentelemetry*`) and the HTTP client
+/// Selects the crates whose spans and events become OpenTelemetry spans and
+/// span events. The SDK's own diagnostics (`opentelemetry*`) and the HTTP client
 /// that exports them are left out, so exporting never produces spans.
 fn traced_targets() -> Targets {
     Targets::new()
