@@ -52,6 +52,9 @@ MAX_FILE_BYTES = 200_000
 # --- running plugins ---------------------------------------------------------
 
 
+# Attempts per run when the worker reports a missed wall-clock deadline.
+DEADLINE_ATTEMPTS = 3
+
 # The native runner of each plugin: its crate's example program.
 NATIVE_EXAMPLES = {
     "summarizer": "summarize",
@@ -72,6 +75,7 @@ class Runner:
         self.built = set()
         # Largest fuel and peak memory per plugin, from worker reports.
         self.peaks = {}
+        self.deadline_retries = 0
 
     def _build(self, args, binary):
         if binary not in self.built:
@@ -102,9 +106,16 @@ class Runner:
                                  REPO / "target/debug/sandnotes-run")
             cmd = [str(binary), "--plugin", str(REPO / "target" / "plugins" / f"{plugin}.wasm"),
                    "--note", str(note_path), "--args", json.dumps(args)]
-        done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"{plugin} failed on {note_path}: {done.stderr.strip()[-500:]}")
+        for attempt in range(DEADLINE_ATTEMPTS):
+            done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"{plugin} failed on {note_path}: {done.stderr.strip()[-500:]}")
+            if self.kind == "worker" and '"outcome":"deadline_exceeded"' in done.stdout and attempt + 1 < DEADLINE_ATTEMPTS:
+                # The 2 s wall-clock deadline includes compiling the component,
+                # which a loaded 2-core machine can exceed before the plugin runs.
+                self.deadline_retries += 1
+                continue
+            break
         return self._output(plugin, note_path, done.stdout)
 
     def _output(self, plugin, note_path, stdout):
@@ -470,6 +481,9 @@ def main():
         print("\nlargest fuel used and peak guest memory per plugin (worker reports)")
         for plugin, (fuel, memory) in sorted(runner.peaks.items()):
             print(f"{plugin:20} {fuel:>14,} fuel {memory / 2**20:>8.1f} MiB")
+
+    if runner.deadline_retries:
+        print(f"\nruns repeated after a missed wall-clock deadline: {runner.deadline_retries}")
 
     print(f"\nsummary (runner: {options.runner})")
     print(f"{'plugin':20} {'figure':45} {'value':>7} {'target':>7} {'met':>4}")

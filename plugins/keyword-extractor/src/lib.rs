@@ -25,11 +25,10 @@ use serde::Serialize;
 pub use args::{ArgsError, DEFAULT_MAX_KEYWORDS, MAX_KEYWORDS, parse_max_keywords};
 
 /// Number of words, from the start of the note, that are read. Later words
-/// do not count. 20,000 words is about 120 KB of English prose, more than
-/// twice the longest corpus text.
-// NOTE: sized from native timings (0.14 s for 50,000 words on the 2-core
-// development machine), not from a fuel measurement in the worker.
-pub const MAX_WORDS: usize = 20_000;
+/// do not count. 10,000 words is about 60 KB of English prose, more than the
+/// longest corpus text (7,699 words). At this cap a 1,000,000-byte note of
+/// distinct words costs about half the default fuel budget in the worker.
+pub const MAX_WORDS: usize = 10_000;
 
 /// The plugin's output.
 #[derive(Debug, Clone, PartialEq, Serialize)]

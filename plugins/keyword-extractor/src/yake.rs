@@ -56,8 +56,12 @@ struct Document {
     /// How often term `.0` is directly followed by term `.1` inside a phrase
     /// block.
     cooccurrence: BTreeMap<(usize, usize), f64>,
+    /// Ids of the distinct lower-case words, so that a candidate phrase is
+    /// keyed by its word ids instead of a new string per occurrence.
+    word_ids: BTreeMap<String, u32>,
     candidates: Vec<Candidate>,
-    candidate_ids: BTreeMap<String, usize>,
+    /// Candidate index by word ids, padded with [`NO_WORD`].
+    candidate_ids: BTreeMap<[u32; MAX_NGRAM], usize>,
     sentence_count: usize,
 }
 
@@ -68,9 +72,13 @@ pub(crate) fn score_phrases(text: &str, max_words: usize) -> Vec<ScoredPhrase> {
     document.into_scored_phrases()
 }
 
+/// Padding in a candidate's key after its last word.
+const NO_WORD: u32 = u32::MAX;
+
 /// A word occurrence inside a block of words not separated by punctuation.
 struct Occurrence<'a> {
     word: &'a str,
+    word_id: u32,
     tag: Tag,
     term: usize,
 }
@@ -115,7 +123,13 @@ impl Document {
                         .entry((previous.term, term))
                         .or_default() += 1.0;
                 }
-                block.push(Occurrence { word, tag, term });
+                let word_id = document.word_id(word);
+                block.push(Occurrence {
+                    word,
+                    word_id,
+                    tag,
+                    term,
+                });
                 document.add_candidates(&block);
             }
         }
@@ -157,27 +171,41 @@ impl Document {
         id
     }
 
+    fn word_id(&mut self, word: &str) -> u32 {
+        let lower = word.to_lowercase();
+        if let Some(&id) = self.word_ids.get(&lower) {
+            return id;
+        }
+        // Word counts are capped far below u32::MAX, so the id never reaches
+        // the padding value.
+        let id = u32::try_from(self.word_ids.len()).unwrap_or(NO_WORD - 1);
+        self.word_ids.insert(lower, id);
+        id
+    }
+
     /// Records the phrases of 1 to [`MAX_NGRAM`] words that end with the last
     /// word of `block`.
     fn add_candidates(&mut self, block: &[Occurrence<'_>]) {
         for length in 1..=MAX_NGRAM.min(block.len()) {
             let words = &block[block.len() - length..];
-            let surface = words.iter().map(|o| o.word).collect::<Vec<_>>().join(" ");
-            let key = surface.to_lowercase();
+            let mut ids = [NO_WORD; MAX_NGRAM];
+            for (slot, occurrence) in ids.iter_mut().zip(words) {
+                *slot = occurrence.word_id;
+            }
             let plain = words.iter().all(|o| !o.tag.is_discarded());
 
-            let id = match self.candidate_ids.get(&key) {
+            let id = match self.candidate_ids.get(&ids) {
                 Some(&id) => id,
                 None => {
-                    let terms = words.iter().map(|o| o.term).collect();
+                    let surface = words.iter().map(|o| o.word).collect::<Vec<_>>().join(" ");
                     self.candidates.push(Candidate {
+                        key: surface.to_lowercase(),
                         surface,
-                        key: key.clone(),
-                        terms,
+                        terms: words.iter().map(|o| o.term).collect(),
                         frequency: 0.0,
                         has_plain_occurrence: false,
                     });
-                    self.candidate_ids.insert(key, self.candidates.len() - 1);
+                    self.candidate_ids.insert(ids, self.candidates.len() - 1);
                     self.candidates.len() - 1
                 }
             };
