@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod crypto;
+pub mod hardening;
 pub mod ids;
 pub mod problem;
 pub mod runs;

@@ -22,6 +22,9 @@ const STORE_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
+    // Before the master key is loaded, so no core file or unprivileged
+    // tracer can ever read it.
+    gateway::hardening::protect_process().context("failed to protect the gateway process")?;
     let telemetry = Telemetry::init(config.log_format).context("failed to set up telemetry")?;
 
     let served = serve(&config).await;

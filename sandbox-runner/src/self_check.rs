@@ -25,6 +25,13 @@ pub struct SandboxLayer {
     pub reason: Option<String>,
 }
 
+impl SandboxLayer {
+    /// Whether the layer is applied in full.
+    pub fn is_active(&self) -> bool {
+        self.state == LayerState::Active
+    }
+}
+
 /// Every confinement layer of the worker, in the order the worker applies
 /// them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,7 +64,7 @@ impl SandboxLayers {
     pub fn degraded(&self) -> Vec<&str> {
         self.0
             .iter()
-            .filter(|layer| layer.state != LayerState::Active)
+            .filter(|layer| !layer.is_active())
             .map(|layer| layer.name.as_str())
             .collect()
     }

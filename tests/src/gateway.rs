@@ -176,6 +176,11 @@ impl GatewayProcess {
         }
     }
 
+    /// Process id of the gateway, or `None` once it has exited.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Sends SIGTERM and waits for a graceful exit; returns the exit status.
     pub async fn stop(mut self) -> ExitStatus {
         if let Some(id) = self.child.id() {

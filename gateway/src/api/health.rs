@@ -13,11 +13,21 @@ pub(super) async fn liveness() -> Json<Value> {
 }
 
 /// `GET /readyz`: 200 when the database responds to a query, 503 otherwise.
+/// The body's `sandbox.layers` lists the worker's confinement layers and
+/// their state on this host (`active`, `partial` or `unavailable`), so an
+/// operator sees what a restricted host lost.
 pub(super) async fn readiness(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state
         .store
         .ping()
         .await
         .map_err(|error| ApiError::Unavailable(error.into()))?;
-    Ok(Json(json!({ "status": "ready" })))
+    let layers = state
+        .runtime
+        .as_ref()
+        .map(|runtime| json!(runtime.sandbox_layers));
+    Ok(Json(json!({
+        "status": "ready",
+        "sandbox": { "layers": layers },
+    })))
 }

@@ -22,7 +22,9 @@ use tracing::Instrument as _;
 
 use plugin_registry::{ArtifactCache, ArtifactMacKey, Lookup, PluginDigest, UploadLimits};
 use sandbox_protocol::{GuestLimits, NoteContent, PluginCode};
-use sandbox_runner::{CompileError, RunReport, RunRequest, Runner, RunnerConfig, RunnerError};
+use sandbox_runner::{
+    CompileError, RunReport, RunRequest, Runner, RunnerConfig, RunnerError, SandboxLayers,
+};
 
 use crate::crypto::MasterKey;
 use crate::store::Store;
@@ -127,6 +129,9 @@ pub struct PluginRuntime {
     pub upload: UploadLimits,
     /// Largest `args` value accepted, in bytes of JSON.
     pub max_args_bytes: usize,
+    /// The worker's confinement layers on this host, from its self-check
+    /// at start-up.
+    pub sandbox_layers: SandboxLayers,
     /// One lock per digest being compiled, so concurrent misses compile once.
     compiling: Mutex<HashMap<PluginDigest, Arc<tokio::sync::Mutex<()>>>>,
     /// Becomes `true` once, at shutdown; runs still going are then cancelled.
@@ -144,6 +149,8 @@ impl PluginRuntime {
         let fingerprint = runner.engine_fingerprint().await?;
         let key = ArtifactMacKey::new(master_key.artifact_mac_key());
         let cache = ArtifactCache::open(&config.cache_dir, fingerprint, key)?;
+        let sandbox_layers = runner.self_check().await?;
+        log_sandbox_layers(&sandbox_layers);
         tracing::info!(
             worker = %runner.worker_path().display(),
             engine_fingerprint = %fingerprint,
@@ -158,6 +165,7 @@ impl PluginRuntime {
             guest: config.guest,
             upload: config.upload,
             max_args_bytes: config.max_args_bytes,
+            sandbox_layers,
             compiling: Mutex::new(HashMap::new()),
             cancel: tokio::sync::watch::Sender::new(false),
         })
@@ -301,6 +309,19 @@ impl PluginRuntime {
             Arc::clone(compiling.entry(digest).or_default())
         };
         lock.lock_owned().await
+    }
+}
+
+/// Logs the worker's confinement layers: one info line listing them all,
+/// and a warning naming each layer this host does not fully allow.
+fn log_sandbox_layers(layers: &SandboxLayers) {
+    tracing::info!(layers = %layers.summary(), "sandbox layers");
+    for layer in layers.0.iter().filter(|layer| !layer.is_active()) {
+        tracing::warn!(
+            layer = %layer.name,
+            reason = layer.reason.as_deref().unwrap_or(""),
+            "sandbox layer unavailable or partial on this host; runs continue without it"
+        );
     }
 }
 
