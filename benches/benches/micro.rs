@@ -2,8 +2,8 @@
 //! protocol, the in-process floor and one sandboxed run per worker mode.
 //!
 //! Run with `cargo bench -p sandnotes-bench --bench micro`; the sandboxed
-//! cases need `cargo build -p sandbox-worker` and
-//! `cargo run -p plugin-build` first.
+//! cases need `cargo build --release -p sandbox-worker` and
+//! `cargo run -p plugin-build` first (`scripts/bench.sh` does both).
 
 use std::hint::black_box;
 
@@ -12,10 +12,20 @@ use gateway::crypto::envelope::NoteField;
 use gateway::crypto::{MasterKey, UserNoteKey};
 use gateway::ids::{NoteId, UserId};
 use sandbox_protocol::{GuestLimits, NoteContent, PluginCode, ProcessLimits, Request, RunRequest};
+use sandbox_runner::{RunnerConfig, WorkerMode};
 use sandnotes_bench::floor::InProcessPlugin;
 use sandnotes_bench::notes::{Corpus, TITLE};
+use sandnotes_bench::sandbox::{self, SandboxBench};
 
 const CIPHER_SIZES: [usize; 3] = [1 << 10, 64 << 10, 1 << 20];
+
+/// `sandbox-worker` of this build profile: the bench executable lives in
+/// `target/<profile>/deps/`.
+fn worker_path() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(std::path::Path::parent).unwrap();
+    profile_dir.join("sandbox-worker")
+}
 
 fn corpus() -> Corpus {
     Corpus::read(&sandnotes_bench::workspace_root()).expect("the corpus folder is readable")
@@ -79,6 +89,22 @@ fn plugin_runs(c: &mut Criterion) {
     group.bench_function("in_process_floor", |b| {
         b.iter(|| floor.run(TITLE, black_box(&body)).unwrap());
     });
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let worker = worker_path();
+    for (name, mode) in [("zygote", WorkerMode::Zygote), ("spawn", WorkerMode::Spawn)] {
+        let config = RunnerConfig {
+            worker_mode: mode,
+            ..RunnerConfig::default()
+        };
+        let runner = sandbox::runner(&worker, config).unwrap();
+        let bench = runtime
+            .block_on(SandboxBench::new(&component, &runner))
+            .unwrap();
+        group.bench_function(format!("sandboxed_{name}"), |b| {
+            b.iter(|| runtime.block_on(bench.run_once(&runner, &body)).unwrap());
+        });
+    }
     group.finish();
 }
 

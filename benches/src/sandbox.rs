@@ -65,7 +65,8 @@ impl SandboxBench {
         Ok(Samples::new(latencies, started.elapsed()))
     }
 
-    async fn run_once(&self, runner: &Runner, body: &str) -> Result<()> {
+    /// Runs the plugin once on `body` through `runner`.
+    pub async fn run_once(&self, runner: &Runner, body: &str) -> Result<()> {
         let request = RunRequest {
             plugin: PluginCode::Precompiled(self.precompiled.clone()),
             args: "null".to_owned(),
@@ -83,7 +84,8 @@ impl SandboxBench {
     }
 }
 
-/// A runner for the worker binary at `worker` with `config` otherwise.
+/// Creates a runner for the worker binary at `worker`, with a 30 s run
+/// deadline and `config` otherwise.
 pub fn runner(worker: &Path, config: RunnerConfig) -> Result<Runner> {
     Ok(Runner::new(RunnerConfig {
         worker_path: Some(worker.to_owned()),

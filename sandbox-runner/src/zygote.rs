@@ -170,6 +170,7 @@ impl Zygote {
             ..
         } = pipes;
 
+        grow_pipe(&stdin, input.len());
         let stdin = pipe::Sender::from_owned_fd(stdin)?;
         let stdout = pipe::Receiver::from_owned_fd(stdout)?;
         let stderr = pipe::Receiver::from_owned_fd(stderr)?;
@@ -519,6 +520,19 @@ async fn log_stderr(pid: u32, stderr: tokio::process::ChildStderr) {
         }
         tracing::warn!(pid, message = %line, "sandbox zygote stderr");
     }
+}
+
+/// Largest stdin pipe buffer requested, in bytes: Linux's default
+/// `/proc/sys/fs/pipe-max-size`.
+const MAX_PIPE_BYTES: usize = 1 << 20;
+
+/// Grows the pipe buffer towards `request_len` bytes, up to
+/// [`MAX_PIPE_BYTES`], so the request is written in fewer wake-ups of the
+/// child. Failure only costs speed, so it is ignored.
+fn grow_pipe(pipe: &OwnedFd, request_len: usize) {
+    let size = request_len.clamp(1, MAX_PIPE_BYTES);
+    let size = i32::try_from(size).unwrap_or(i32::MAX);
+    let _ = nix::fcntl::fcntl(pipe, nix::fcntl::FcntlArg::F_SETPIPE_SZ(size));
 }
 
 fn errno(error: Errno) -> RunnerError {
