@@ -98,10 +98,10 @@ pub(super) async fn observe(request: Request, next: Next) -> Response {
     if status.is_server_error() {
         span.record("otel.status_code", "error");
     }
-    metrics().record_request(method, route.as_deref(), status.as_u16(), started.elapsed());
     if route.as_deref() == Some(LOGIN_ROUTE) {
         record_login_failure(status);
     }
+    metrics().record_request(method, route, status.as_u16(), started.elapsed());
     response
 }
 

@@ -53,20 +53,24 @@ where
         let mut line = String::new();
         self.inner
             .format_event(ctx, Writer::new(&mut line), event)?;
-        let object = line.trim_end();
-        match object.strip_suffix('}') {
-            // The inner format always writes at least a timestamp and a
-            // level, so the object is never empty and a comma can follow.
-            Some(members) if !members.ends_with('{') => {
-                writer.write_str(members)?;
-                writeln!(
-                    writer,
-                    ",\"trace_id\":\"{trace_id}\",\"span_id\":\"{span_id}\"}}"
-                )
-            }
-            _ => writer.write_str(&line),
+        match with_trace_ids(&line, &trace_id, &span_id) {
+            Some(extended) => writer.write_str(&extended),
+            None => writer.write_str(&line),
         }
     }
+}
+
+/// Returns the JSON object `line` with `trace_id` and `span_id` members
+/// appended, or `None` when `line` is not a non-empty JSON object. The ids
+/// are hex digits, so they need no escaping.
+fn with_trace_ids(line: &str, trace_id: &str, span_id: &str) -> Option<String> {
+    let members = line.trim_end().strip_suffix('}')?;
+    if !members.starts_with('{') || members.trim_end().ends_with('{') {
+        return None;
+    }
+    Some(format!(
+        "{members},\"trace_id\":\"{trace_id}\",\"span_id\":\"{span_id}\"}}\n"
+    ))
 }
 
 /// Returns the trace and span ids of the current span, as lowercase hex.
@@ -80,4 +84,29 @@ fn current_trace_ids() -> Option<(String, String)> {
             span_context.span_id().to_string(),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_appended_to_the_object() {
+        let line = "{\"level\":\"INFO\",\"fields\":{\"message\":\"hi\"}}\n";
+
+        let extended = with_trace_ids(line, "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
+            .expect("an object");
+        let parsed: serde_json::Value = serde_json::from_str(&extended).expect("valid JSON");
+
+        assert_eq!(parsed["trace_id"], "0af7651916cd43dd8448eb211c80319c");
+        assert_eq!(parsed["span_id"], "b7ad6b7169203331");
+        assert_eq!(parsed["fields"]["message"], "hi");
+        assert!(extended.ends_with("}\n"));
+    }
+
+    #[test]
+    fn empty_object_and_other_text_are_left_alone() {
+        assert_eq!(with_trace_ids("{}\n", "a", "b"), None);
+        assert_eq!(with_trace_ids("not json\n", "a", "b"), None);
+    }
 }

@@ -119,20 +119,23 @@ impl Metrics {
     /// semantic conventions require).
     pub fn record_request(
         &self,
-        method: &str,
-        route: Option<&str>,
+        method: &'static str,
+        route: Option<String>,
         status: u16,
         elapsed: Duration,
     ) {
-        let mut attributes = vec![
-            KeyValue::new("http.request.method", method.to_owned()),
-            KeyValue::new("http.response.status_code", i64::from(status)),
-        ];
-        if let Some(route) = route {
-            attributes.push(KeyValue::new("http.route", route.to_owned()));
+        let method = KeyValue::new("http.request.method", method);
+        let status = KeyValue::new("http.response.status_code", i64::from(status));
+        let seconds = elapsed.as_secs_f64();
+        match route {
+            Some(route) => self.http_request_duration.record(
+                seconds,
+                &[method, status, KeyValue::new("http.route", route)],
+            ),
+            None => self
+                .http_request_duration
+                .record(seconds, &[method, status]),
         }
-        self.http_request_duration
-            .record(elapsed.as_secs_f64(), &attributes);
     }
 
     /// Records a run that ended with `outcome`, with its figures when the
