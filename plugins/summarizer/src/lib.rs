@@ -39,7 +39,7 @@ pub const MAX_RANKED_SENTENCES: usize = 500;
 /// It bounds the cost of comparing sentences when they are long.
 pub const MAX_RANKED_WORDS: usize = 20_000;
 
-/// Longest sentence returned whole, in bytes.
+/// Maximum length of a returned sentence, in bytes. Longer sentences are cut.
 pub const MAX_SENTENCE_BYTES: usize = 4096;
 
 /// The plugin's output.
