@@ -107,8 +107,9 @@ pub struct Config {
 
     /// Time in-flight requests get to finish after SIGTERM or SIGINT, in
     /// milliseconds. Plugin runs still going then are cancelled (their
-    /// workers killed, their callers answered 503), and the process exits
-    /// after at most 2 s more.
+    /// workers killed, their callers answered 503). Exit follows after up to
+    /// 2 s for those responses, 2 s to close the database pool and about 5 s
+    /// per telemetry pipeline to flush.
     #[arg(long, env = "SANDNOTES_SHUTDOWN_GRACE_MS", default_value_t = 10_000)]
     pub shutdown_grace_ms: u64,
 }
