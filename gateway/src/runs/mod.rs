@@ -139,7 +139,7 @@ pub struct PluginRuntime {
 }
 
 impl PluginRuntime {
-    /// Finds the worker, asks it for its engine fingerprint, and opens the
+    /// Finds the worker, queries its engine fingerprint, and opens the
     /// cache for that engine with a MAC key derived from `master_key`.
     pub async fn start(
         config: RuntimeConfig,
@@ -303,7 +303,7 @@ impl PluginRuntime {
                 .compiling
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            // Drop locks nobody holds, so the map does not grow with every
+            // Drop locks that no request holds, so the map does not grow with every
             // plugin ever compiled.
             compiling.retain(|_, lock| Arc::strong_count(lock) > 1);
             Arc::clone(compiling.entry(digest).or_default())
