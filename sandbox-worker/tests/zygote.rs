@@ -141,12 +141,24 @@ async fn zygote_child_has_only_three_descriptors() {
         .await
         .unwrap()
         .expect("zygote mode");
-    let descriptors: BTreeSet<String> = std::fs::read_dir(format!("/proc/{}/fd", child.pid))
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let read_descriptors = || -> BTreeSet<String> {
+        std::fs::read_dir(format!("/proc/{}/fd", child.pid))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
 
+    // The zygote reports the child's pid right after `fork`, before the
+    // child has closed the descriptors it inherited; it closes them before
+    // it reads its request. Poll until it is set up, within a generous
+    // bound that is not a speed target.
     let expected: BTreeSet<String> = ["0", "1", "2"].map(String::from).into();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut descriptors = read_descriptors();
+    while descriptors != expected && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        descriptors = read_descriptors();
+    }
     assert_eq!(descriptors, expected);
 }
 
