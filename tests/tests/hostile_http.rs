@@ -232,6 +232,17 @@ fn problem_kind(response: &ApiResponse) -> String {
     kind.trim_start_matches(PROBLEM_BASE).to_owned()
 }
 
+/// Wasmtime's reason, in the problem detail, for the corpus plugins whose
+/// runs end in `plugin-trap`, so each trap is pinned to the check that
+/// caught it.
+// NOTE: `log-out-of-bounds` is missing here because the worker reports only
+// the top-level wasmtime error for it, a backtrace without the cause.
+const TRAP_CAUSES: [(&str, &str); 3] = [
+    ("invalid-utf8", "invalid utf-8"),
+    ("output-out-of-bounds", "out of bounds of memory"),
+    ("realloc-out-of-bounds", "beyond end of memory"),
+];
+
 /// Each plugin of the corpus with the problem types its run may end in.
 fn run_corpus() -> Vec<(&'static str, Vec<u8>, &'static [&'static str])> {
     vec![
@@ -315,6 +326,11 @@ async fn hostile_corpus_ends_in_expected_problems(backend: Backend) {
             "{name} ended as {kind}, expected one of {expected:?}: {}",
             hostile.text()
         );
+
+        let detail = hostile.json()["detail"].as_str().unwrap_or("").to_owned();
+        if let Some((_, cause)) = TRAP_CAUSES.iter().find(|(plugin, _)| *plugin == name) {
+            assert!(detail.contains(cause), "{name}: {detail}");
+        }
 
         let after = deployment.run(&token, &note, &analyzer).await;
         assert_eq!(
