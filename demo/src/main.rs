@@ -22,8 +22,16 @@ use serde_json::{Value, json};
 const SAMPLES: &[(&str, NoteChoice, &str)] = &[
     ("text-analyzer", NoteChoice::Prose, r#"{}"#),
     ("summarizer", NoteChoice::Prose, r#"{"sentences": 3}"#),
-    ("keyword-extractor", NoteChoice::Prose, r#"{"max_keywords": 8}"#),
-    ("syntax-highlighter", NoteChoice::Code, r#"{"language": "rust"}"#),
+    (
+        "keyword-extractor",
+        NoteChoice::Prose,
+        r#"{"max_keywords": 8}"#,
+    ),
+    (
+        "syntax-highlighter",
+        NoteChoice::Code,
+        r#"{"language": "rust"}"#,
+    ),
 ];
 
 #[derive(Clone, Copy)]
@@ -44,7 +52,10 @@ struct Args {
     plugins: PathBuf,
 
     /// Text file stored as the prose note.
-    #[arg(long, default_value = "corpus/melville-moby-dick-ch023-the-lee-shore.txt")]
+    #[arg(
+        long,
+        default_value = "corpus/melville-moby-dick-ch023-the-lee-shore.txt"
+    )]
     prose: PathBuf,
 
     /// Source file stored as the code note.
@@ -64,7 +75,10 @@ impl Client {
             Some(token) => request.bearer_auth(token),
             None => request,
         };
-        let response = request.send().await.context("request to the gateway failed")?;
+        let response = request
+            .send()
+            .await
+            .context("request to the gateway failed")?;
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         if !status.is_success() {
@@ -112,7 +126,10 @@ async fn main() -> Result<()> {
     for (name, choice, plugin_args) in SAMPLES {
         let path = args.plugins.join(format!("{name}.wasm"));
         if !path.exists() {
-            println!("\n== {name}: skipped, {} is missing (run `cargo run -p plugin-build`)", path.display());
+            println!(
+                "\n== {name}: skipped, {} is missing (run `cargo run -p plugin-build`)",
+                path.display()
+            );
             continue;
         }
         let plugin_id = upload_plugin(&client, name, &path).await?;
@@ -143,12 +160,15 @@ async fn wait_until_healthy(client: &Client) -> Result<()> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    bail!("the gateway at {} did not become healthy within 30 seconds", client.base)
+    bail!(
+        "the gateway at {} did not become healthy within 30 seconds",
+        client.base
+    )
 }
 
 async fn create_note(client: &Client, path: &Path) -> Result<String> {
-    let body = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let body =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let title = path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
@@ -157,8 +177,15 @@ async fn create_note(client: &Client, path: &Path) -> Result<String> {
     let note = client
         .post_json("/v1/notes", &json!({ "title": title, "body": body }))
         .await?;
-    let id = note["id"].as_str().context("note response has no id")?.to_owned();
-    println!("stored {} ({} bytes) as note {id}", path.display(), body.len());
+    let id = note["id"]
+        .as_str()
+        .context("note response has no id")?
+        .to_owned();
+    println!(
+        "stored {} ({} bytes) as note {id}",
+        path.display(),
+        body.len()
+    );
     Ok(id)
 }
 
@@ -171,7 +198,10 @@ async fn upload_plugin(client: &Client, name: &str, path: &Path) -> Result<Strin
         .header("content-type", "application/wasm")
         .body(bytes);
     let plugin = client.send(request).await?;
-    let id = plugin["id"].as_str().context("upload response has no id")?.to_owned();
+    let id = plugin["id"]
+        .as_str()
+        .context("upload response has no id")?
+        .to_owned();
     println!(
         "uploaded {name}: {} bytes, sha256 {}",
         plugin["size_bytes"],
@@ -194,7 +224,10 @@ fn print_run(name: &str, run: &Value) {
         Some("html") => {
             let html = output["value"].as_str().unwrap_or_default();
             let shown: String = html.chars().take(600).collect();
-            println!("{shown}{}", if html.len() > shown.len() { " ..." } else { "" });
+            println!(
+                "{shown}{}",
+                if html.len() > shown.len() { " ..." } else { "" }
+            );
         }
         _ => println!("{}", output["value"]),
     }
