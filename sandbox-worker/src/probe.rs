@@ -16,6 +16,9 @@ pub(crate) enum ForbiddenSyscall {
     Open,
     /// `socket` for a UDP socket on 127.0.0.1.
     Socket,
+    /// `connect` of the worker's stdout to 127.0.0.1:9. Without the filter
+    /// the kernel answers `ENOTSOCK`, so only a seccomp kill passes.
+    Connect,
     /// `clone` and `execve` of `/bin/true`, as `std::process::Command`
     /// does it.
     Spawn,
@@ -37,6 +40,7 @@ pub(crate) fn attempt(operation: ForbiddenSyscall, parent: Pid) -> ! {
         ForbiddenSyscall::OpenUnderLandlock => attempt_open_under_landlock(),
         ForbiddenSyscall::Open => std::fs::File::open("/dev/null").map(drop),
         ForbiddenSyscall::Socket => std::net::UdpSocket::bind("127.0.0.1:0").map(drop),
+        ForbiddenSyscall::Connect => connect_stdout().map_err(std::io::Error::from),
         ForbiddenSyscall::Spawn => std::process::Command::new("/bin/true").status().map(drop),
         ForbiddenSyscall::Fork => fork().map_err(std::io::Error::from),
         ForbiddenSyscall::Exec => exec_true().map_err(std::io::Error::from),
@@ -88,6 +92,12 @@ fn fork() -> nix::Result<()> {
         nix::unistd::ForkResult::Child => std::process::exit(0),
         nix::unistd::ForkResult::Parent { .. } => Ok(()),
     }
+}
+
+fn connect_stdout() -> nix::Result<()> {
+    use nix::sys::socket::{SockaddrIn, connect};
+
+    connect(nix::libc::STDOUT_FILENO, &SockaddrIn::new(127, 0, 0, 1, 9))
 }
 
 fn exec_true() -> nix::Result<()> {

@@ -58,6 +58,11 @@ async fn exec_kills_worker() {
 }
 
 #[tokio::test]
+async fn connect_kills_worker() {
+    assert_killed_by_sigsys(&probe("connect").await);
+}
+
+#[tokio::test]
 async fn ptrace_of_parent_kills_worker() {
     assert_killed_by_sigsys(&probe("ptrace-parent").await);
 }
@@ -70,6 +75,7 @@ async fn forbidden_operations_stopped_every_time() {
         for operation in [
             "open",
             "socket",
+            "connect",
             "spawn",
             "fork",
             "exec",
