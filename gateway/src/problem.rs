@@ -74,9 +74,9 @@ pub enum ApiError {
     /// to the caller only and is never logged.
     #[error("{detail}")]
     RunFailed {
-        /// How the run ended.
+        /// The way the run ended.
         failure: RunFailure,
-        /// What happened, for the caller.
+        /// The explanation for the caller.
         detail: String,
         /// The plugin's log lines, returned to the caller.
         logs: Vec<crate::runs::LogLineBody>,
@@ -106,7 +106,7 @@ pub enum ApiError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// How a plugin run failed; each has its own problem type.
+/// The way a plugin run failed. Each has its own problem type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunFailure {
     /// `run` returned `err` (422).

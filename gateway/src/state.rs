@@ -69,7 +69,7 @@ pub struct AppState {
     /// Request and field limits.
     pub limits: Limits,
     /// The sandbox: plugin compilation and runs. `None` in router tests that
-    /// need no plugins; plugin routes then answer 503.
+    /// need no plugins; plugin routes then return 503.
     pub runtime: Option<Arc<PluginRuntime>>,
 }
 

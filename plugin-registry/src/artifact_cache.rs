@@ -1,7 +1,7 @@
 //! Local disk cache of precompiled plugin code, authenticated with a MAC.
 //!
 //! Precompiled code is native machine code that a worker maps and runs
-//! without validation, so whoever can change a cached file gets native code
+//! without validation, so an attacker who can change a cached file gets native code
 //! execution in the next worker. Every artifact therefore carries an
 //! HMAC-SHA256 tag under a key derived for this purpose only, and the gateway
 //! checks the tag before it hands the artifact to a worker. A file whose tag

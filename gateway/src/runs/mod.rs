@@ -325,7 +325,7 @@ fn log_sandbox_layers(layers: &SandboxLayers) {
     }
 }
 
-/// Completes once `cancel` holds `true`, or never if its sender is gone.
+/// Completes once `cancel` is `true`, or never if its sender is gone.
 async fn wait_for_cancel(cancel: &mut tokio::sync::watch::Receiver<bool>) {
     if cancel.wait_for(|cancelled| *cancelled).await.is_err() {
         std::future::pending::<()>().await;

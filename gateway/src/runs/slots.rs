@@ -4,7 +4,7 @@
 //! Each run occupies a worker process and up to a second of CPU, so the gateway
 //! admits at most `max_concurrent` at a time. A request that finds every slot
 //! taken waits up to `queue_wait` in a queue of at most `max_queued`; after
-//! that, or when the queue is full, it gets [`Busy`] and the API answers 503
+//! that, or when the queue is full, it gets [`Busy`] and the API returns 503
 //! with `Retry-After`.
 
 use std::sync::Arc;
