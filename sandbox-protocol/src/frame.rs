@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 pub const MAGIC: [u8; 4] = *b"SNWP";
 
 /// Version of the message types; a peer rejects any other version.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Header length in bytes: magic, version and payload length.
 pub const HEADER_LEN: usize = 10;

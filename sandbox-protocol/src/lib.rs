@@ -35,5 +35,6 @@ pub use message::{
     PluginCode, Request, Response, RunOutcome, RunRequest, RunResponse,
 };
 pub use zygote::{
-    SPAWN_DESCRIPTORS, ZYGOTE_MESSAGE_LEN, ZygoteCommand, ZygoteEvent, ZygoteMessageError,
+    LOAD_DESCRIPTORS, LOAD_HEADER_LEN, SPAWN_DESCRIPTORS, ZYGOTE_MESSAGE_LEN, ZygoteCommand,
+    ZygoteEvent, ZygoteMessageError, decode_load, encode_load,
 };

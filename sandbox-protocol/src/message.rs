@@ -34,6 +34,9 @@ pub enum PluginCode {
     Precompiled(#[serde(with = "serde_bytes")] Vec<u8>),
     /// Component bytes, compiled by the worker before the run.
     Component(#[serde(with = "serde_bytes")] Vec<u8>),
+    /// The plugin that a zygote child inherited from the slot named in its
+    /// spawn command. A worker without one rejects the request.
+    Loaded,
 }
 
 impl std::fmt::Debug for PluginCode {
@@ -41,6 +44,7 @@ impl std::fmt::Debug for PluginCode {
         match self {
             Self::Precompiled(bytes) => write!(formatter, "Precompiled({} bytes)", bytes.len()),
             Self::Component(bytes) => write!(formatter, "Component({} bytes)", bytes.len()),
+            Self::Loaded => formatter.write_str("Loaded"),
         }
     }
 }

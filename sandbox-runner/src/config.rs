@@ -53,6 +53,11 @@ pub struct RunnerConfig {
     /// mode with the fewest moving parts; the gateway selects the zygote.
     /// Engine fingerprint and self-check calls always execute a worker.
     pub worker_mode: WorkerMode,
+    /// Deserialized plugins each zygote process keeps, so that a run of one
+    /// of them skips loading its code. Each costs the zygote about the size
+    /// of the plugin's precompiled code in memory. Default 16; 0 turns the
+    /// cache off.
+    pub zygote_plugin_slots: usize,
     /// Extra worker arguments. Default none. They must never carry a secret;
     /// tests use them to select the worker's diagnostic hooks.
     pub worker_args: Vec<OsString>,
@@ -71,6 +76,7 @@ impl Default for RunnerConfig {
             max_stderr_bytes: 16 << 10,
             max_concurrent_workers: std::thread::available_parallelism().map_or(1, usize::from),
             worker_mode: WorkerMode::default(),
+            zygote_plugin_slots: 16,
             worker_args: Vec::new(),
         }
     }

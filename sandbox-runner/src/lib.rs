@@ -29,10 +29,11 @@ mod zygote;
 pub use config::{DEFAULT_WORKER_NAME, RunnerConfig, WorkerMode};
 pub use error::{CompileError, RunnerError};
 pub use report::{RunOutcome, RunReport};
-pub use runner::{RunRequest, Runner};
+pub use runner::{LoadedRun, RunRequest, Runner};
 pub use sandbox_protocol::{
     GuestLimits, LogLevel, LogLine, NoteContent, Output, OutputKind, PluginCode, ProcessLimits,
 };
 pub use self_check::{LayerState, SandboxLayer, SandboxLayers};
+pub use zygote::CodeKey;
 #[doc(hidden)]
 pub use zygote::IdleZygoteChild;

@@ -17,7 +17,7 @@ use crate::error::{CompileError, RunnerError};
 use crate::process::{self, BoundedOutput, Finished};
 use crate::report::{RunOutcome, RunReport};
 use crate::self_check::SandboxLayers;
-use crate::zygote::{IdleZygoteChild, Zygote};
+use crate::zygote::{CodeKey, IdleZygoteChild, LoadedStart, Zygote};
 
 /// Maximum bytes read from `--engine-fingerprint` output: 64 hex digits and
 /// a newline, with room to spare.
@@ -39,6 +39,15 @@ pub struct RunRequest {
     /// written to the worker.
     pub note: NoteContent,
     pub limits: GuestLimits,
+}
+
+/// Result of [`Runner::run_loaded`].
+#[derive(Debug)]
+pub enum LoadedRun {
+    /// The run took place.
+    Finished(RunReport),
+    /// No zygote holds the plugin; the request comes back unused.
+    NotLoaded(RunRequest),
 }
 
 /// Spawns `sandbox-worker` processes for runs and compile jobs.
@@ -72,7 +81,11 @@ impl Runner {
             zygote: None,
         };
         if runner.config.worker_mode == WorkerMode::Zygote {
-            let zygote = Zygote::new(runner.worker_path.clone(), runner.worker_args(&[]));
+            let zygote = Zygote::new(
+                runner.worker_path.clone(),
+                runner.worker_args(&[]),
+                runner.config.zygote_plugin_slots,
+            );
             runner.zygote = Some(zygote);
         }
         Ok(runner)
@@ -119,34 +132,140 @@ impl Runner {
     /// error means the runner itself failed or the worker broke the
     /// protocol.
     pub async fn run(&self, request: RunRequest) -> Result<RunReport, RunnerError> {
-        let max_response =
-            usize::try_from(request.limits.max_response_bytes()).unwrap_or(usize::MAX);
-        let frame = {
-            let RunRequest {
-                plugin,
-                args,
-                note,
-                limits,
-            } = request;
-            let message = Request::Run(sandbox_protocol::RunRequest {
-                process: self.config.run_process_limits,
-                guest: limits,
-                plugin,
-                args,
-                note,
-            });
-            sandbox_protocol::encode(&message, self.config.max_request_bytes)
-                .map_err(RunnerError::Encode)?
-            // `message`, and the note in it, is dropped and zeroized here.
-        };
+        let max_response = max_response_bytes(&request);
+        let frame = self.encode_run(request)?;
 
         let started = Instant::now();
         let finished = self
             .exchange(&frame, self.config.run_deadline, max_response)
             .await?;
         drop(frame);
-        let wall_time = started.elapsed();
+        self.finish_run(finished, started.elapsed(), max_response)
+    }
 
+    /// Whether the current zygote holds the plugin loaded under `key` for
+    /// an engine with `wasm_stack_bytes`; always `false` in spawn mode.
+    /// Another job may evict it before it is used, so
+    /// [`Self::run_loaded`] checks again.
+    pub async fn is_loaded(&self, key: CodeKey, wasm_stack_bytes: u64) -> bool {
+        match &self.zygote {
+            Some(zygote) => zygote.is_loaded(key, wasm_stack_bytes).await,
+            None => false,
+        }
+    }
+
+    /// Runs `request` in a zygote child that inherits the plugin loaded
+    /// under `key` (see [`Self::run_keyed`]); the request's `plugin` is
+    /// ignored. When no zygote holds that plugin, which is always the case
+    /// in spawn mode, returns the request unused, without starting a
+    /// process, so the caller can fetch the code and call
+    /// [`Self::run_keyed`].
+    pub async fn run_loaded(
+        &self,
+        key: CodeKey,
+        mut request: RunRequest,
+    ) -> Result<LoadedRun, RunnerError> {
+        let Some(zygote) = &self.zygote else {
+            return Ok(LoadedRun::NotLoaded(request));
+        };
+        let max_response = max_response_bytes(&request);
+        let deadline = self.config.run_deadline;
+        let _permit = self.workers.acquire().await;
+
+        let started = Instant::now();
+        let job = match zygote
+            .start_loaded(key, request.limits.wasm_stack_bytes, deadline)
+            .await?
+        {
+            LoadedStart::Started(job) => job,
+            LoadedStart::NotLoaded => return Ok(LoadedRun::NotLoaded(request)),
+            LoadedStart::DeadlineExceeded => {
+                drop(request);
+                let finished = Finished::DeadlineExceeded;
+                let report = self.finish_run(finished, started.elapsed(), max_response)?;
+                return Ok(LoadedRun::Finished(report));
+            }
+        };
+
+        request.plugin = PluginCode::Loaded;
+        let frame = self.encode_run(request)?;
+        let remaining = deadline.saturating_sub(started.elapsed());
+        let finished = job
+            .finish(
+                &frame,
+                remaining,
+                max_response.saturating_add(HEADER_LEN),
+                self.config.max_stderr_bytes,
+            )
+            .await?;
+        drop(frame);
+        let report = self.finish_run(finished, started.elapsed(), max_response)?;
+        Ok(LoadedRun::Finished(report))
+    }
+
+    /// Runs `request`, whose plugin is precompiled code identified by
+    /// `key`. In zygote mode the code is first loaded into a slot of the
+    /// zygote, unless it is there already, and the child inherits it
+    /// there; later runs can then use [`Self::run_loaded`] without the
+    /// code. When no slot is free, or in spawn mode, this is [`Self::run`].
+    ///
+    /// Loading the code runs the zygote's deserializer on it outside any
+    /// seccomp filter, so `key` must name code the caller has
+    /// authenticated, as for any precompiled code.
+    pub async fn run_keyed(
+        &self,
+        key: CodeKey,
+        mut request: RunRequest,
+    ) -> Result<RunReport, RunnerError> {
+        let (Some(zygote), PluginCode::Precompiled(code)) = (&self.zygote, &request.plugin) else {
+            return self.run(request).await;
+        };
+        if !zygote
+            .load(key, request.limits.wasm_stack_bytes, code)
+            .await?
+        {
+            return self.run(request).await;
+        }
+
+        let code = std::mem::replace(&mut request.plugin, PluginCode::Loaded);
+        match self.run_loaded(key, request).await? {
+            LoadedRun::Finished(report) => Ok(report),
+            // Evicted, or the zygote was replaced, since the load.
+            LoadedRun::NotLoaded(mut request) => {
+                request.plugin = code;
+                self.run(request).await
+            }
+        }
+    }
+
+    /// Encodes a run request frame; the note in `request` is zeroized once
+    /// it is in the frame.
+    fn encode_run(&self, request: RunRequest) -> Result<zeroize::Zeroizing<Vec<u8>>, RunnerError> {
+        let RunRequest {
+            plugin,
+            args,
+            note,
+            limits,
+        } = request;
+        let message = Request::Run(sandbox_protocol::RunRequest {
+            process: self.config.run_process_limits,
+            guest: limits,
+            plugin,
+            args,
+            note,
+        });
+        sandbox_protocol::encode(&message, self.config.max_request_bytes)
+            .map_err(RunnerError::Encode)
+        // `message`, and the note in it, is dropped and zeroized here.
+    }
+
+    /// Turns how a run's worker ended into its report, and logs it.
+    fn finish_run(
+        &self,
+        finished: Finished,
+        wall_time: Duration,
+        max_response: usize,
+    ) -> Result<RunReport, RunnerError> {
         let report = match finished {
             Finished::DeadlineExceeded => RunReport::without_response(
                 RunOutcome::DeadlineExceeded {
@@ -340,6 +459,11 @@ impl Runner {
             },
         }
     }
+}
+
+/// Largest response payload accepted for `request`.
+fn max_response_bytes(request: &RunRequest) -> usize {
+    usize::try_from(request.limits.max_response_bytes()).unwrap_or(usize::MAX)
 }
 
 /// Locates `sandbox-worker` next to the current executable, or one level

@@ -24,6 +24,11 @@
 //! 8. instantiate and call `run` with fuel, epoch deadline, memory, table
 //!    and stack limits, write the response and exit.
 //!
+//! A child forked by a zygote (`--zygote`) inherits step 2 from the
+//! zygote. When its spawn named a slot, the zygote's engine and the
+//! deserialized plugin come with it: it skips steps 4 to 6 but for the
+//! ticker thread and `RLIMIT_NPROC`, and installs only the run-time filter.
+//!
 //! Exit status 0 means a response frame was written, whatever the run's
 //! outcome. Any other status means the worker failed before it could write
 //! one; the reason is on stderr and never contains note text.
@@ -37,12 +42,13 @@ mod outcome;
 mod probe;
 mod run;
 mod self_check;
+mod slots;
 mod zygote;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
 use sandbox_protocol::{
     CompileRequest, CompileResponse, DEFAULT_MAX_REQUEST_BYTES, PluginCode, Request, Response,
@@ -50,6 +56,16 @@ use sandbox_protocol::{
 };
 
 use crate::probe::ForbiddenSyscall;
+use crate::slots::LoadedPlugin;
+
+/// How this process came to serve a job.
+enum Job {
+    /// Executed for this one job: it applies every confinement layer itself.
+    Executed,
+    /// Forked by a zygote, which already set `no_new_privs`, the namespaces
+    /// and Landlock; `loaded` is the plugin of the slot its spawn named.
+    ZygoteChild { loaded: Option<LoadedPlugin> },
+}
 
 #[derive(Parser)]
 #[command(about = "Run one sandnotes plugin, or compile one component, from a request on stdin")]
@@ -90,7 +106,10 @@ struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if cli.zygote {
-        return match zygote::serve(|| serve_job(&cli)) {
+        let served = zygote::serve(cli.max_request_bytes, |loaded| {
+            serve_job(&cli, Job::ZygoteChild { loaded })
+        });
+        return match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("sandbox-worker: zygote: {error:#}");
@@ -98,13 +117,13 @@ fn main() -> ExitCode {
             }
         };
     }
-    ExitCode::from(serve_job(&cli))
+    ExitCode::from(serve_job(&cli, Job::Executed))
 }
 
 /// Serves one job and returns the exit status: 0 once a response frame
 /// was written, 2 otherwise.
-fn serve_job(cli: &Cli) -> u8 {
-    match serve(cli) {
+fn serve_job(cli: &Cli, job: Job) -> u8 {
+    match serve(cli, job) {
         Ok(()) => 0,
         Err(error) => {
             eprintln!("sandbox-worker: {error:#}");
@@ -113,7 +132,7 @@ fn serve_job(cli: &Cli) -> u8 {
     }
 }
 
-fn serve(cli: &Cli) -> Result<()> {
+fn serve(cli: &Cli, job: Job) -> Result<()> {
     if cli.engine_fingerprint {
         let engine = engine::build(&sandbox_protocol::GuestLimits::default())?;
         println!("{}", engine::fingerprint(&engine));
@@ -130,8 +149,8 @@ fn serve(cli: &Cli) -> Result<()> {
     drop(payload);
 
     let response = match request {
-        Request::Run(request) => serve_run(request, cli.probe_forbidden_syscall),
-        Request::Compile(request) => serve_compile(request),
+        Request::Run(request) => serve_run(request, cli.probe_forbidden_syscall, job),
+        Request::Compile(request) => serve_compile(request, &job),
     };
     let response = response
         .unwrap_or_else(|error| Response::Rejected(outcome::bounded_message(format!("{error:#}"))));
@@ -143,26 +162,64 @@ fn serve(cli: &Cli) -> Result<()> {
     Ok(())
 }
 
-fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>) -> Result<Response> {
+fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>, job: Job) -> Result<Response> {
     // The parent's id is read before the filters forbid `getppid`, for the
     // probe that attempts to trace the parent.
     let parent = nix::unistd::getppid();
-    // Layers the host does not allow are skipped here; `--self-check`
-    // reports them, and the gateway logs that report at start-up.
-    let _layers = confine::isolate()?;
+    let loaded = match job {
+        Job::Executed => {
+            // Layers the host does not allow are skipped here;
+            // `--self-check` reports them, and the gateway logs that report
+            // at start-up.
+            let _layers = confine::isolate()?;
+            None
+        }
+        Job::ZygoteChild { loaded } => loaded,
+    };
     if let Some(ForbiddenSyscall::OpenUnderLandlock) = probe {
         probe::attempt_open_under_landlock();
     }
     confine::set_rlimits(&request.process)?;
-    let engine = engine::build(&request.guest)?;
-    engine::start_epoch_ticker(&engine)?;
-    confine::forbid_new_processes()?;
-    confine::install_load_filter()?;
 
-    let component = match &request.plugin {
-        PluginCode::Component(bytes) => engine::compile(&engine, bytes),
-        PluginCode::Precompiled(bytes) => engine::deserialize(&engine, bytes),
+    let loaded = match (&request.plugin, loaded) {
+        (PluginCode::Loaded, Some(loaded))
+            if loaded.wasm_stack_bytes == request.guest.wasm_stack_bytes =>
+        {
+            Some(loaded)
+        }
+        (PluginCode::Loaded, Some(_)) => {
+            bail!("the loaded plugin belongs to an engine with another wasm stack limit")
+        }
+        (PluginCode::Loaded, None) => {
+            bail!("the request names a loaded plugin, but none was loaded for this worker")
+        }
+        // A loaded plugin the request does not use is dropped unused.
+        _ => None,
     };
+
+    let (engine, component) = match loaded {
+        Some(LoadedPlugin {
+            engine, component, ..
+        }) => {
+            engine::start_epoch_ticker(&engine)?;
+            confine::forbid_new_processes()?;
+            (engine, Ok(component))
+        }
+        None => {
+            let engine = engine::build(&request.guest)?;
+            engine::start_epoch_ticker(&engine)?;
+            confine::forbid_new_processes()?;
+            confine::install_load_filter()?;
+            let component = match &request.plugin {
+                PluginCode::Component(bytes) => engine::compile(&engine, bytes),
+                PluginCode::Precompiled(bytes) => engine::deserialize(&engine, bytes),
+                PluginCode::Loaded => Err(anyhow::anyhow!("no plugin was loaded for this worker")),
+            };
+            (engine, component)
+        }
+    };
+    // The run filter is stricter than the load filter, so a child with a
+    // loaded plugin, which maps no new code, needs only this one.
     confine::install_run_filter()?;
 
     if let Some(probe) = probe {
@@ -176,8 +233,10 @@ fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>) -> Result<Res
     Ok(Response::Run(response))
 }
 
-fn serve_compile(request: CompileRequest) -> Result<Response> {
-    let _layers = confine::isolate()?;
+fn serve_compile(request: CompileRequest, job: &Job) -> Result<Response> {
+    if let Job::Executed = job {
+        let _layers = confine::isolate()?;
+    }
     confine::set_rlimits(&request.process)?;
     confine::forbid_new_processes()?;
     let engine = engine::build(&sandbox_protocol::GuestLimits::default())?;

@@ -9,16 +9,23 @@
 //! becomes the child's stdin, so the zygote never holds note text, and
 //! every child starts from the same pristine memory image.
 //!
-//! A child replaces its stdin, stdout and stderr with the three
-//! descriptors received with its spawn command, closes every other
-//! descriptor, and then runs the same code as an executed worker: read the
-//! request, Landlock, rlimits, seccomp, run, respond, exit. The confinement
-//! therefore applies to each child, and never to the zygote.
+//! At start the zygote sets `no_new_privs`, enters new user, network, IPC,
+//! UTS and mount namespaces and applies the Landlock ruleset, so every
+//! child inherits them without paying for them per run. A child replaces
+//! its stdin, stdout and stderr with the three descriptors received with
+//! its spawn command, closes every other descriptor, and then runs the
+//! same code as an executed worker from there: read the request, rlimits,
+//! seccomp, run, respond, exit. The rlimits and seccomp filters apply to
+//! each child and never to the zygote, which must go on forking.
+//!
+//! The zygote holds deserialized plugins in slots (see [`PluginSlots`]);
+//! a spawn that names a slot hands that plugin to the child, which then
+//! skips building an engine and loading code.
 //!
 //! The zygote stays single-threaded, because only the forking thread
 //! survives `fork`: a lock held by another thread would stay locked in the
-//! child forever. No wasmtime engine, and so no epoch ticker thread, is
-//! created here; each child creates its own.
+//! child forever. Its engine has no epoch ticker thread; each child starts
+//! its own.
 //!
 //! The zygote exits when the gateway closes the socket, after killing its
 //! children. Each child asks the kernel for SIGKILL when the zygote dies,
@@ -37,11 +44,24 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg, send};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork};
-use sandbox_protocol::{SPAWN_DESCRIPTORS, ZYGOTE_MESSAGE_LEN, ZygoteCommand, ZygoteEvent};
+use sandbox_protocol::{
+    LOAD_DESCRIPTORS, SPAWN_DESCRIPTORS, ZYGOTE_MESSAGE_LEN, ZygoteCommand, ZygoteEvent,
+};
 
-/// Serves spawn and kill commands on stdin until the gateway closes it.
-/// Each child runs `run_job` and exits with the status it returns.
-pub(crate) fn serve(run_job: impl Fn() -> u8) -> Result<()> {
+use crate::slots::{LoadedPlugin, PluginSlots};
+
+/// Serves spawn, kill and load commands on stdin until the gateway closes
+/// it. Each child runs `run_job` with the plugin of its slot, if it named
+/// one, and exits with the status it returns. A load payload larger than
+/// `max_load_bytes` is rejected.
+pub(crate) fn serve(
+    max_load_bytes: usize,
+    run_job: impl Fn(Option<LoadedPlugin>) -> u8,
+) -> Result<()> {
+    // Layers the host does not allow are skipped here, as in an executed
+    // worker; `--self-check` reports them.
+    let _layers = crate::confine::isolate()?;
+
     let stdin = std::io::stdin();
     let control = stdin.as_fd();
 
@@ -61,6 +81,7 @@ pub(crate) fn serve(run_job: impl Fn() -> u8) -> Result<()> {
     send_event(control, ZygoteEvent::Ready)?;
 
     let mut children = Children::default();
+    let mut slots = PluginSlots::default();
     loop {
         let mut descriptors = [
             PollFd::new(control, PollFlags::POLLIN),
@@ -88,8 +109,10 @@ pub(crate) fn serve(run_job: impl Fn() -> u8) -> Result<()> {
                 return Ok(());
             };
             match command {
-                ZygoteCommand::Spawn { job } => {
-                    let event = spawn_child(descriptors, &original_mask, &run_job).map_or_else(
+                ZygoteCommand::Spawn { job, slot } => {
+                    let spawned =
+                        spawn_child(descriptors, slot, &mut slots, &original_mask, &run_job);
+                    let event = spawned.map_or_else(
                         |errno| ZygoteEvent::SpawnFailed {
                             job,
                             errno: errno as i32,
@@ -105,6 +128,18 @@ pub(crate) fn serve(run_job: impl Fn() -> u8) -> Result<()> {
                     send_event(control, event)?;
                 }
                 ZygoteCommand::Kill { job } => children.kill(job),
+                ZygoteCommand::Load { job, slot } => {
+                    let event = match load(descriptors, slot, &mut slots, max_load_bytes) {
+                        Ok(()) => ZygoteEvent::Loaded { job },
+                        Err(error) => {
+                            eprintln!(
+                                "sandbox-worker: zygote: failed to load slot {slot}: {error:#}"
+                            );
+                            ZygoteEvent::LoadFailed { job }
+                        }
+                    };
+                    send_event(control, event)?;
+                }
             }
         }
     }
@@ -150,12 +185,31 @@ impl Children {
     }
 }
 
+/// Loads the code in the one attached memfd into `slot`.
+fn load(
+    descriptors: Vec<OwnedFd>,
+    slot: u16,
+    slots: &mut PluginSlots,
+    max_load_bytes: usize,
+) -> Result<()> {
+    let [memfd]: [OwnedFd; LOAD_DESCRIPTORS] =
+        descriptors.try_into().map_err(|received: Vec<OwnedFd>| {
+            anyhow::anyhow!(
+                "a load command needs {LOAD_DESCRIPTORS} descriptor, got {}",
+                received.len()
+            )
+        })?;
+    slots.load(slot, memfd, max_load_bytes)
+}
+
 /// Forks a child for one job. Returns the child's pid to the zygote; the
 /// child itself never returns.
 fn spawn_child(
     descriptors: Vec<OwnedFd>,
+    slot: Option<u16>,
+    slots: &mut PluginSlots,
     original_mask: &SigSet,
-    run_job: &impl Fn() -> u8,
+    run_job: &impl Fn(Option<LoadedPlugin>) -> u8,
 ) -> Result<Pid, Errno> {
     let [stdin, stdout, stderr]: [OwnedFd; SPAWN_DESCRIPTORS] =
         descriptors.try_into().map_err(|_| Errno::EBADMSG)?;
@@ -169,8 +223,16 @@ fn spawn_child(
     match forked {
         ForkResult::Parent { child } => Ok(child),
         ForkResult::Child => {
+            // Keep only this job's plugin: the others' code is unmapped.
+            let loaded = match slot {
+                Some(slot) => slots.take_for_child(slot),
+                None => {
+                    slots.clear();
+                    None
+                }
+            };
             let status = match become_job_process(zygote, original_mask, [stdin, stdout, stderr]) {
-                Ok(()) => run_job(),
+                Ok(()) => run_job(loaded),
                 Err(error) => {
                     eprintln!("sandbox-worker: failed to set up the zygote child: {error:#}");
                     2

@@ -31,40 +31,6 @@ async fn zygote_pid(runner: &Runner) -> u32 {
         .expect("the runner is in zygote mode")
 }
 
-/// Every readable region of process `pid`'s memory, concatenated.
-fn read_memory(pid: u32) -> Vec<u8> {
-    use std::io::{Read, Seek, SeekFrom};
-
-    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).expect("read the maps");
-    let mut memory = std::fs::File::open(format!("/proc/{pid}/mem")).expect("open the memory");
-    let mut contents = Vec::new();
-    for line in maps.lines() {
-        let mut fields = line.split_whitespace();
-        let (Some(range), Some(permissions)) = (fields.next(), fields.next()) else {
-            continue;
-        };
-        if !permissions.starts_with('r') || line.ends_with("[vvar]") {
-            continue;
-        }
-        let Some((start, end)) = range.split_once('-') else {
-            continue;
-        };
-        let start = u64::from_str_radix(start, 16).expect("hex start address");
-        let end = u64::from_str_radix(end, 16).expect("hex end address");
-        let mut region = vec![0u8; (end - start) as usize];
-        if memory.seek(SeekFrom::Start(start)).is_ok() && memory.read_exact(&mut region).is_ok() {
-            contents.extend_from_slice(&region);
-        }
-    }
-    contents
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle)
-}
-
 /// Process ids of the children of `pid`.
 fn children_of(pid: u32) -> Vec<u32> {
     std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
@@ -217,16 +183,16 @@ async fn note_of_one_run_is_absent_from_next_child() {
         .expect("zygote mode");
 
     // The scan finds the marker where it is, in this process's memory.
-    assert!(contains(
-        &read_memory(std::process::id()),
+    assert!(common::contains(
+        &common::read_memory(std::process::id()),
         marker.as_bytes()
     ));
     assert!(
-        !contains(&read_memory(child.pid), marker.as_bytes()),
+        !common::contains(&common::read_memory(child.pid), marker.as_bytes()),
         "marker in the next child"
     );
     assert!(
-        !contains(&read_memory(zygote), marker.as_bytes()),
+        !common::contains(&common::read_memory(zygote), marker.as_bytes()),
         "marker in the zygote"
     );
 }

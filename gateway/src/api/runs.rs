@@ -111,8 +111,8 @@ pub(super) async fn run(
         .ok_or(ApiError::NotFound)?;
     let digest = PluginDigest::from(plugin.sha256);
 
-    let artifact = runtime
-        .precompiled(state.store.as_ref(), digest)
+    let code = runtime
+        .plugin_code(state.store.as_ref(), digest)
         .await
         .map_err(|error| artifact_problem(error, digest))?;
 
@@ -134,7 +134,7 @@ pub(super) async fn run(
     async {
         tracing::debug!(plugin_sha256 = %digest, "plugin run started");
         let report = runtime
-            .run(artifact, args, content)
+            .run(state.store.as_ref(), digest, code, args, content)
             .await
             .map_err(|error| run_error_problem(error, digest))?;
         finish(report, digest, runtime.guest.output_bytes)
@@ -402,6 +402,10 @@ fn run_error_problem(error: RunError, digest: PluginDigest) -> ApiError {
                 detail: "the sandbox failed to run the plugin".to_owned(),
                 logs: Vec::new(),
             }
+        }
+        RunError::Artifact(error) => {
+            record_run_end("sandbox_error", None);
+            artifact_problem(error, digest)
         }
     }
 }

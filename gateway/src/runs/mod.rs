@@ -23,7 +23,8 @@ use tracing::Instrument as _;
 use plugin_registry::{ArtifactCache, ArtifactMacKey, Lookup, PluginDigest, UploadLimits};
 use sandbox_protocol::{GuestLimits, NoteContent, PluginCode};
 use sandbox_runner::{
-    CompileError, RunReport, RunRequest, Runner, RunnerConfig, RunnerError, SandboxLayers,
+    CodeKey, CompileError, LoadedRun, RunReport, RunRequest, Runner, RunnerConfig, RunnerError,
+    SandboxLayers,
 };
 
 use crate::crypto::MasterKey;
@@ -82,6 +83,10 @@ pub enum RunError {
     /// The gateway is shutting down and killed the worker.
     #[error("the run was cancelled because the gateway is shutting down")]
     Cancelled,
+    /// The zygote dropped the plugin after [`PluginRuntime::plugin_code`]
+    /// found it loaded, and fetching its precompiled code then failed.
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
 }
 
 /// Precompiled code could not be produced for a plugin.
@@ -211,10 +216,36 @@ impl PluginRuntime {
         Ok(artifact)
     }
 
-    /// Runs precompiled code on a note in a fresh worker, inside a
-    /// `sandbox.worker` span. The note is moved into the request and
-    /// zeroized once written to the worker, or dropped (and zeroized) when
-    /// the run is cancelled first.
+    /// Returns the code to run the plugin `digest` with:
+    /// [`PluginCode::Loaded`] when the sandbox zygote holds it already, so
+    /// the gateway reads and authenticates nothing, otherwise the
+    /// authenticated precompiled code (see [`Self::precompiled`]).
+    pub async fn plugin_code(
+        &self,
+        store: &dyn Store,
+        digest: PluginDigest,
+    ) -> Result<PluginCode, ArtifactError> {
+        if self
+            .runner
+            .is_loaded(code_key(digest), self.guest.wasm_stack_bytes)
+            .await
+        {
+            return Ok(PluginCode::Loaded);
+        }
+        Ok(PluginCode::Precompiled(
+            self.precompiled(store, digest).await?,
+        ))
+    }
+
+    /// Runs the plugin `digest` on a note in a fresh worker, inside a
+    /// `sandbox.worker` span, with `code` from [`Self::plugin_code`]. The
+    /// note is moved into the request and zeroized once written to the
+    /// worker, or dropped (and zeroized) when the run is cancelled first.
+    ///
+    /// Precompiled code is loaded into the sandbox zygote under the
+    /// plugin's digest, so that later runs skip loading it. When the zygote
+    /// no longer holds a plugin that `code` says is loaded, the code is
+    /// fetched from `store` and the cache and sent with the request.
     ///
     /// # Errors
     ///
@@ -222,7 +253,9 @@ impl PluginRuntime {
     /// or during the run; the worker is killed then.
     pub async fn run(
         &self,
-        artifact: Vec<u8>,
+        store: &dyn Store,
+        digest: PluginDigest,
+        code: PluginCode,
         args: String,
         note: NoteContent,
     ) -> Result<RunReport, RunError> {
@@ -233,7 +266,7 @@ impl PluginRuntime {
 
         let request = RunRequest {
             limits: self.guest,
-            plugin: PluginCode::Precompiled(artifact),
+            plugin: code,
             args,
             note,
         };
@@ -242,10 +275,24 @@ impl PluginRuntime {
             otel.name = "sandbox.worker run",
             sandbox.job = "run",
         );
+        let run = async {
+            let key = code_key(digest);
+            let mut request = match request.plugin {
+                PluginCode::Loaded => match self.runner.run_loaded(key, request).await? {
+                    LoadedRun::Finished(report) => return Ok(report),
+                    LoadedRun::NotLoaded(request) => request,
+                },
+                _ => request,
+            };
+            if let PluginCode::Loaded = request.plugin {
+                request.plugin = PluginCode::Precompiled(self.precompiled(store, digest).await?);
+            }
+            Ok(self.runner.run_keyed(key, request).await?)
+        };
         // Dropping the runner's future kills the worker, which the runner
         // spawns with kill-on-drop.
         tokio::select! {
-            result = self.runner.run(request).instrument(span) => Ok(result?),
+            result = run.instrument(span) => result,
             () = wait_for_cancel(&mut cancel) => Err(RunError::Cancelled),
         }
     }
@@ -310,6 +357,12 @@ impl PluginRuntime {
         };
         lock.lock_owned().await
     }
+}
+
+/// Key of a plugin's precompiled code in the sandbox zygote's slots: the
+/// component's SHA-256, which the precompiled-code cache is keyed by too.
+fn code_key(digest: PluginDigest) -> CodeKey {
+    CodeKey(*digest.as_bytes())
 }
 
 /// Logs the worker's confinement layers: one info line listing them all,

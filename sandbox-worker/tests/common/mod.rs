@@ -80,3 +80,37 @@ pub async fn run(runner: &Runner, name: &str, body: &str) -> RunReport {
         .await
         .expect("the runner completes the run")
 }
+
+/// Every readable region of process `pid`'s memory, concatenated.
+pub fn read_memory(pid: u32) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).expect("read the maps");
+    let mut memory = std::fs::File::open(format!("/proc/{pid}/mem")).expect("open the memory");
+    let mut contents = Vec::new();
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(permissions)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        if !permissions.starts_with('r') || line.ends_with("[vvar]") {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let start = u64::from_str_radix(start, 16).expect("hex start address");
+        let end = u64::from_str_radix(end, 16).expect("hex end address");
+        let mut region = vec![0u8; (end - start) as usize];
+        if memory.seek(SeekFrom::Start(start)).is_ok() && memory.read_exact(&mut region).is_ok() {
+            contents.extend_from_slice(&region);
+        }
+    }
+    contents
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}

@@ -10,13 +10,19 @@
 //! child directly: the request, with the note, goes into the child's stdin
 //! pipe and never through the zygote.
 //!
+//! Each zygote process also holds up to
+//! [`crate::RunnerConfig::zygote_plugin_slots`] deserialized plugins,
+//! loaded from precompiled code that the runner passes in a memfd. A child
+//! forked for a loaded plugin skips building an engine and loading code;
+//! [`slots`] records which slot holds what.
+//!
 //! A zygote that dies is replaced on the next job. When no zygote has ever
 //! started on this host, the runner falls back to executing one worker
 //! per job and logs a warning once.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::io::{self, IoSlice};
+use std::io::{self, IoSlice, Write as _};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
@@ -40,6 +46,11 @@ use tokio::sync::oneshot;
 use crate::error::RunnerError;
 use crate::process::{self, Finished};
 
+mod slots;
+
+pub use slots::CodeKey;
+use slots::{Reservation, SlotPin, SlotTable};
+
 /// How long a new zygote may take to report that it is ready.
 const START_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -53,6 +64,8 @@ const MAX_LOG_LINE_BYTES: usize = 1024;
 pub(crate) struct Zygote {
     worker_path: PathBuf,
     args: Vec<OsString>,
+    /// Plugin slots of each zygote process.
+    plugin_slots: usize,
     current: tokio::sync::Mutex<Option<Arc<ZygoteProcess>>>,
     next_job: AtomicU64,
     /// Whether any zygote has reported ready; until then a failed start
@@ -71,11 +84,34 @@ impl std::fmt::Debug for Zygote {
     }
 }
 
-/// A job's channels to the reader thread: its pid (or fork errno), then
-/// its raw wait status.
-struct PendingJob {
-    started: Option<oneshot::Sender<Result<i32, i32>>>,
-    exited: Option<oneshot::Sender<i32>>,
+/// A job's channels to the reader thread.
+enum PendingJob {
+    /// A child's pid (or fork errno), then its raw wait status.
+    Child {
+        started: Option<oneshot::Sender<Result<i32, i32>>>,
+        exited: Option<oneshot::Sender<i32>>,
+    },
+    /// Whether a load succeeded.
+    Load(Option<oneshot::Sender<bool>>),
+}
+
+/// How an attempt to start a child ended.
+enum Start {
+    Started(StartedJob),
+    /// The zygote died before the child started; nothing reached a child.
+    ZygoteGone,
+    /// The child did not start within the deadline; it was killed.
+    DeadlineExceeded,
+}
+
+/// How an attempt to start a child for a loaded plugin ended.
+pub(crate) enum LoadedStart {
+    Started(StartedJob),
+    /// No zygote holds the plugin, or the zygote died before the child
+    /// started. Nothing reached a child.
+    NotLoaded,
+    /// The child did not start within the deadline; it was killed.
+    DeadlineExceeded,
 }
 
 type PendingJobs = Arc<Mutex<HashMap<u64, PendingJob>>>;
@@ -86,6 +122,8 @@ struct ZygoteProcess {
     socket: OwnedFd,
     pending: PendingJobs,
     alive: Arc<AtomicBool>,
+    /// What each plugin slot of this process holds.
+    slots: Arc<Mutex<SlotTable>>,
     /// Killed with SIGKILL when dropped.
     _child: Child,
 }
@@ -108,11 +146,13 @@ pub struct IdleZygoteChild {
 }
 
 impl Zygote {
-    /// A launcher for `worker_path` started with `args` and `--zygote`.
-    pub(crate) fn new(worker_path: PathBuf, args: Vec<OsString>) -> Self {
+    /// A launcher for `worker_path` started with `args` and `--zygote`,
+    /// whose processes hold up to `plugin_slots` loaded plugins.
+    pub(crate) fn new(worker_path: PathBuf, args: Vec<OsString>, plugin_slots: usize) -> Self {
         Self {
             worker_path,
             args,
+            plugin_slots,
             current: tokio::sync::Mutex::new(None),
             next_job: AtomicU64::new(0),
             ever_ready: AtomicBool::new(false),
@@ -143,139 +183,207 @@ impl Zygote {
     ) -> Result<Option<Finished>, RunnerError> {
         let began = tokio::time::Instant::now();
         let mut attempt = 0;
-        let (zygote, job, pipes) = loop {
-            let Some((zygote, job, mut pipes)) = self.start_child().await? else {
+        let job = loop {
+            let Some(zygote) = self.process().await? else {
                 return Ok(None);
             };
-            match tokio::time::timeout(deadline, &mut pipes.started).await {
-                Ok(Ok(Ok(_pid))) => break (zygote, job, pipes),
-                Ok(Ok(Err(errno))) => {
-                    return Err(RunnerError::Io(io::Error::from_raw_os_error(errno)));
-                }
+            match self.start_job(&zygote, None, deadline).await? {
+                Start::Started(job) => break job,
+                Start::DeadlineExceeded => return Ok(Some(Finished::DeadlineExceeded)),
                 // The zygote died before it forked the child. Nothing was
                 // sent to the child yet, so a new zygote can take the job.
-                Ok(Err(_)) if attempt == 0 => attempt += 1,
-                Ok(Err(_)) => return Err(zygote_exited()),
-                Err(_elapsed) => {
-                    zygote.send(ZygoteCommand::Kill { job }, &[])?;
-                    return Ok(Some(Finished::DeadlineExceeded));
-                }
+                Start::ZygoteGone if attempt == 0 => attempt += 1,
+                Start::ZygoteGone => return Err(zygote_exited()),
             }
         };
-        let ChildPipes {
-            stdin,
-            stdout,
-            stderr,
-            mut exited,
-            ..
-        } = pipes;
-
-        grow_pipe(&stdin, input.len());
-        let stdin = pipe::Sender::from_owned_fd(stdin)?;
-        let stdout = pipe::Receiver::from_owned_fd(stdout)?;
-        let stderr = pipe::Receiver::from_owned_fd(stderr)?;
-
-        let io = async {
-            let write = async move {
-                let mut stdin = stdin;
-                let result = stdin.write_all(input).await;
-                drop(stdin);
-                if let Err(error) = result {
-                    tracing::debug!(%error, "failed to write the request to the zygote child");
-                }
-            };
-            let ((), stdout, stderr) = tokio::join!(
-                write,
-                process::read_bounded(stdout, max_stdout),
-                process::read_bounded(stderr, max_stderr),
-            );
-            let wait_status = (&mut exited).await.map_err(|_| zygote_exited())?;
-            Ok(Finished::Exited {
-                status: ExitStatus::from_raw(wait_status),
-                stdout: stdout?,
-                stderr: stderr?,
-            })
-        };
-
         let remaining = deadline.saturating_sub(began.elapsed());
-        match tokio::time::timeout(remaining, io).await {
-            Ok(finished) => finished.map(Some),
-            Err(_elapsed) => {
-                // Commands are handled in order, so this kill reaches the
-                // zygote after the spawn even if the child has not started.
-                zygote.send(ZygoteCommand::Kill { job }, &[])?;
-                let _ = tokio::time::timeout(KILL_GRACE, exited).await;
-                Ok(Some(Finished::DeadlineExceeded))
+        job.finish(input, remaining, max_stdout, max_stderr)
+            .await
+            .map(Some)
+    }
+
+    /// Whether the running zygote, if any, holds the plugin of `key` for an
+    /// engine with `wasm_stack_bytes`. Starts no zygote.
+    pub(crate) async fn is_loaded(&self, key: CodeKey, wasm_stack_bytes: u64) -> bool {
+        let current = self.current.lock().await;
+        current.as_ref().is_some_and(|zygote| {
+            zygote.alive.load(Ordering::Relaxed)
+                && slots::lock(&zygote.slots).contains(key, wasm_stack_bytes)
+        })
+    }
+
+    /// Forks a child that inherits the plugin loaded under `key`, for an
+    /// engine with `wasm_stack_bytes`. The child holds a pin on the slot,
+    /// so the plugin stays loaded until the job ends.
+    ///
+    /// Returns [`LoadedStart::NotLoaded`] when no zygote holds the plugin,
+    /// or the zygote died before the child started. No request has been
+    /// sent then, so the caller can run the job another way.
+    pub(crate) async fn start_loaded(
+        &self,
+        key: CodeKey,
+        wasm_stack_bytes: u64,
+        deadline: Duration,
+    ) -> Result<LoadedStart, RunnerError> {
+        let Some(zygote) = self.process().await? else {
+            return Ok(LoadedStart::NotLoaded);
+        };
+        let Some(pin) = SlotPin::new(&zygote.slots, key, wasm_stack_bytes) else {
+            return Ok(LoadedStart::NotLoaded);
+        };
+        match self.start_job(&zygote, Some(pin.slot), deadline).await? {
+            Start::Started(mut job) => {
+                job.pin = Some(pin);
+                Ok(LoadedStart::Started(job))
             }
+            Start::DeadlineExceeded => Ok(LoadedStart::DeadlineExceeded),
+            Start::ZygoteGone => Ok(LoadedStart::NotLoaded),
+        }
+    }
+
+    /// Loads precompiled `code` into a slot of the current zygote under
+    /// `key`, unless it is there already. Returns whether the zygote holds
+    /// it now. `false` also covers a busy table (another job is loading
+    /// the code, or every slot is pinned) and a failed load, which the
+    /// zygote explains on its stderr; the caller then sends the code with
+    /// the request.
+    pub(crate) async fn load(
+        &self,
+        key: CodeKey,
+        wasm_stack_bytes: u64,
+        code: &[u8],
+    ) -> Result<bool, RunnerError> {
+        let Some(zygote) = self.process().await? else {
+            return Ok(false);
+        };
+        let reservation = slots::lock(&zygote.slots).reserve(key, wasm_stack_bytes);
+        let slot = match reservation {
+            Reservation::Ready => return Ok(true),
+            Reservation::Busy => return Ok(false),
+            Reservation::Load(slot) => slot,
+        };
+
+        let loaded = self
+            .send_load(&zygote, slot, wasm_stack_bytes, code)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, pid = zygote.pid, slot, "failed to load a plugin into the sandbox zygote");
+                false
+            });
+        slots::lock(&zygote.slots).finish_load(slot, loaded);
+        Ok(loaded)
+    }
+
+    /// Sends one load command with the code in a memfd and waits for the
+    /// zygote's answer.
+    async fn send_load(
+        &self,
+        zygote: &ZygoteProcess,
+        slot: u16,
+        wasm_stack_bytes: u64,
+        code: &[u8],
+    ) -> Result<bool, RunnerError> {
+        let memfd = nix::sys::memfd::memfd_create(
+            c"sandnotes-plugin-code",
+            nix::sys::memfd::MFdFlags::MFD_CLOEXEC,
+        )
+        .map_err(errno)?;
+        let mut file = std::fs::File::from(memfd);
+        file.write_all(&sandbox_protocol::encode_load(wasm_stack_bytes, code))?;
+
+        let job = self.next_job.fetch_add(1, Ordering::Relaxed);
+        let (loaded_sender, loaded) = oneshot::channel();
+        zygote.register(job, PendingJob::Load(Some(loaded_sender)));
+        zygote.send(ZygoteCommand::Load { job, slot }, &[file.as_raw_fd()])?;
+        drop(file);
+
+        match tokio::time::timeout(START_DEADLINE, loaded).await {
+            Ok(Ok(loaded)) => Ok(loaded),
+            Ok(Err(_)) => Err(zygote_exited()),
+            Err(_elapsed) => Err(RunnerError::Io(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the sandbox zygote did not answer a load command in time",
+            ))),
         }
     }
 
     /// Forks a child that waits on its stdin, for tests that inspect a
     /// child before it has read a request.
     pub(crate) async fn spawn_idle_child(&self) -> Result<Option<IdleZygoteChild>, RunnerError> {
-        let Some((_zygote, _job, pipes)) = self.start_child().await? else {
+        let Some(zygote) = self.process().await? else {
             return Ok(None);
         };
-        let pid = match pipes.started.await {
-            Ok(Ok(pid)) => pid,
-            Ok(Err(errno)) => return Err(RunnerError::Io(io::Error::from_raw_os_error(errno))),
-            Err(_) => return Err(zygote_exited()),
+        let job = match self.start_job(&zygote, None, START_DEADLINE).await? {
+            Start::Started(job) => job,
+            Start::ZygoteGone | Start::DeadlineExceeded => return Err(zygote_exited()),
         };
         Ok(Some(IdleZygoteChild {
-            pid: u32::try_from(pid).map_err(|_| zygote_exited())?,
-            _stdin: pipes.stdin,
-            _stdout: pipes.stdout,
-            _stderr: pipes.stderr,
+            pid: job.pid,
+            _stdin: job.stdin,
+            _stdout: job.stdout,
+            _stderr: job.stderr,
         }))
     }
 
-    /// Creates a job's pipes and asks the zygote to fork a child onto
-    /// them, replacing a dead zygote once.
-    async fn start_child(
+    /// Creates a job's pipes, asks `zygote` to fork a child onto them
+    /// (inheriting the plugin in `slot`, if given) and waits up to
+    /// `deadline` for the child to start.
+    async fn start_job(
         &self,
-    ) -> Result<Option<(Arc<ZygoteProcess>, u64, ChildPipes)>, RunnerError> {
-        for attempt in 0..2 {
-            let Some(zygote) = self.process().await? else {
-                return Ok(None);
-            };
-            let job = self.next_job.fetch_add(1, Ordering::Relaxed);
-            let (stdin_read, stdin_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(errno)?;
-            let (stdout_read, stdout_write) =
-                nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(errno)?;
-            let (stderr_read, stderr_write) =
-                nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(errno)?;
+        zygote: &Arc<ZygoteProcess>,
+        slot: Option<u16>,
+        deadline: Duration,
+    ) -> Result<Start, RunnerError> {
+        let job = self.next_job.fetch_add(1, Ordering::Relaxed);
+        let (stdin_read, stdin_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(errno)?;
+        let (stdout_read, stdout_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(errno)?;
+        let (stderr_read, stderr_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(errno)?;
 
-            let (started_sender, started) = oneshot::channel();
-            let (exited_sender, exited) = oneshot::channel();
-            zygote.register(job, started_sender, exited_sender);
+        let (started_sender, started) = oneshot::channel();
+        let (exited_sender, exited) = oneshot::channel();
+        zygote.register(
+            job,
+            PendingJob::Child {
+                started: Some(started_sender),
+                exited: Some(exited_sender),
+            },
+        );
 
-            let descriptors = [
-                stdin_read.as_raw_fd(),
-                stdout_write.as_raw_fd(),
-                stderr_write.as_raw_fd(),
-            ];
-            match zygote.send(ZygoteCommand::Spawn { job }, &descriptors) {
-                Ok(()) => {
-                    // The child has its own copies now; the runner keeps
-                    // only its ends, so end-of-file works both ways.
-                    drop((stdin_read, stdout_write, stderr_write));
-                    let pipes = ChildPipes {
-                        stdin: stdin_write,
-                        stdout: stdout_read,
-                        stderr: stderr_read,
-                        started,
-                        exited,
-                    };
-                    return Ok(Some((zygote, job, pipes)));
-                }
-                Err(error) if attempt == 0 => {
-                    tracing::warn!(%error, pid = zygote.pid, "sandbox zygote is gone; replacing it");
-                    zygote.alive.store(false, Ordering::Relaxed);
-                }
-                Err(error) => return Err(error),
-            }
+        let descriptors = [
+            stdin_read.as_raw_fd(),
+            stdout_write.as_raw_fd(),
+            stderr_write.as_raw_fd(),
+        ];
+        if let Err(error) = zygote.send(ZygoteCommand::Spawn { job, slot }, &descriptors) {
+            tracing::warn!(%error, pid = zygote.pid, "sandbox zygote is gone; replacing it");
+            zygote.alive.store(false, Ordering::Relaxed);
+            return Ok(Start::ZygoteGone);
         }
-        Err(zygote_exited())
+        // The child has its own copies now; the runner keeps only its
+        // ends, so end-of-file works both ways.
+        drop((stdin_read, stdout_write, stderr_write));
+
+        let pid = match tokio::time::timeout(deadline, started).await {
+            Ok(Ok(Ok(pid))) => pid,
+            Ok(Ok(Err(errno))) => {
+                return Err(RunnerError::Io(io::Error::from_raw_os_error(errno)));
+            }
+            Ok(Err(_)) => return Ok(Start::ZygoteGone),
+            Err(_elapsed) => {
+                zygote.send(ZygoteCommand::Kill { job }, &[])?;
+                return Ok(Start::DeadlineExceeded);
+            }
+        };
+        Ok(Start::Started(StartedJob {
+            zygote: Arc::clone(zygote),
+            job,
+            pid: u32::try_from(pid).map_err(|_| zygote_exited())?,
+            stdin: stdin_write,
+            stdout: stdout_read,
+            stderr: stderr_read,
+            exited,
+            pin: None,
+        }))
     }
 
     /// Returns the running zygote, starting one if there is none or the
@@ -374,38 +482,95 @@ impl Zygote {
             socket,
             pending,
             alive,
+            slots: Arc::new(Mutex::new(SlotTable::new(self.plugin_slots))),
             _child: child,
         }))
     }
 }
 
-/// A job's descriptors and event channels once its spawn command is sent.
-struct ChildPipes {
+/// A child that has started, with the runner's ends of its pipes.
+pub(crate) struct StartedJob {
+    zygote: Arc<ZygoteProcess>,
+    job: u64,
+    pid: u32,
     stdin: OwnedFd,
     stdout: OwnedFd,
     stderr: OwnedFd,
-    started: oneshot::Receiver<Result<i32, i32>>,
     exited: oneshot::Receiver<i32>,
+    /// Keeps the child's plugin slot loaded until the job ends.
+    pin: Option<SlotPin>,
+}
+
+impl StartedJob {
+    /// Sends `input` to the child's stdin and collects its output and exit
+    /// status within `deadline`, killing it when the deadline passes.
+    pub(crate) async fn finish(
+        self,
+        input: &[u8],
+        deadline: Duration,
+        max_stdout: usize,
+        max_stderr: usize,
+    ) -> Result<Finished, RunnerError> {
+        let Self {
+            zygote,
+            job,
+            stdin,
+            stdout,
+            stderr,
+            mut exited,
+            pin,
+            ..
+        } = self;
+
+        grow_pipe(&stdin, input.len());
+        let stdin = pipe::Sender::from_owned_fd(stdin)?;
+        let stdout = pipe::Receiver::from_owned_fd(stdout)?;
+        let stderr = pipe::Receiver::from_owned_fd(stderr)?;
+
+        let io = async {
+            let write = async move {
+                let mut stdin = stdin;
+                let result = stdin.write_all(input).await;
+                drop(stdin);
+                if let Err(error) = result {
+                    tracing::debug!(%error, "failed to write the request to the zygote child");
+                }
+            };
+            let ((), stdout, stderr) = tokio::join!(
+                write,
+                process::read_bounded(stdout, max_stdout),
+                process::read_bounded(stderr, max_stderr),
+            );
+            let wait_status = (&mut exited).await.map_err(|_| zygote_exited())?;
+            Ok(Finished::Exited {
+                status: ExitStatus::from_raw(wait_status),
+                stdout: stdout?,
+                stderr: stderr?,
+            })
+        };
+
+        let finished = match tokio::time::timeout(deadline, io).await {
+            Ok(finished) => finished,
+            Err(_elapsed) => {
+                // Commands are handled in order, so this kill reaches the
+                // zygote after the spawn even if the child has not started.
+                zygote.send(ZygoteCommand::Kill { job }, &[])?;
+                let _ = tokio::time::timeout(KILL_GRACE, exited).await;
+                Ok(Finished::DeadlineExceeded)
+            }
+        };
+        drop(pin);
+        finished
+    }
 }
 
 impl ZygoteProcess {
-    fn register(
-        &self,
-        job: u64,
-        started: oneshot::Sender<Result<i32, i32>>,
-        exited: oneshot::Sender<i32>,
-    ) {
+    fn register(&self, job: u64, channels: PendingJob) {
         let mut pending = self
             .pending
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        pending.insert(
-            job,
-            PendingJob {
-                started: Some(started),
-                exited: Some(exited),
-            },
-        );
+        pending.insert(job, channels);
     }
 
     /// Sends one command with `descriptors` attached. Blocks only while the
@@ -484,22 +649,33 @@ impl EventReader {
                 }
             }
             ZygoteEvent::Started { job, pid } => {
-                if let Some(started) = pending.get_mut(&job).and_then(|job| job.started.take()) {
+                if let Some(PendingJob::Child { started, .. }) = pending.get_mut(&job)
+                    && let Some(started) = started.take()
+                {
                     let _ = started.send(Ok(pid));
                 }
             }
             ZygoteEvent::SpawnFailed { job, errno } => {
-                if let Some(mut failed) = pending.remove(&job)
-                    && let Some(started) = failed.started.take()
+                if let Some(PendingJob::Child {
+                    started: Some(started),
+                    ..
+                }) = pending.remove(&job)
                 {
                     let _ = started.send(Err(errno));
                 }
             }
             ZygoteEvent::Exited { job, wait_status } => {
-                if let Some(mut finished) = pending.remove(&job)
-                    && let Some(exited) = finished.exited.take()
+                if let Some(PendingJob::Child {
+                    exited: Some(exited),
+                    ..
+                }) = pending.remove(&job)
                 {
                     let _ = exited.send(wait_status);
+                }
+            }
+            ZygoteEvent::Loaded { job } | ZygoteEvent::LoadFailed { job } => {
+                if let Some(PendingJob::Load(Some(loaded))) = pending.remove(&job) {
+                    let _ = loaded.send(matches!(event, ZygoteEvent::Loaded { .. }));
                 }
             }
         }
