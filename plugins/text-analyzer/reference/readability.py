@@ -3,17 +3,28 @@
 Written separately from the Rust code, from the rules in the crate's
 documentation, to compute the figures the sandbox-worker tests expect.
 Words, sentences and characters use the same regular expressions as the
-textstat package 0.7.4. Standard library only:
+textstat package 0.7.4. Syllables use Knuth-Liang hyphenation with the
+pattern and exception files that the `hyphenation` crate 0.8.4 ships
+(`patterns/hyph-en-us.pat.txt` and `patterns/hyph-en-us.hyp.txt`), read
+from the cargo registry after `cargo fetch`. Standard library only:
 
     python3 plugins/text-analyzer/reference/readability.py corpus/FILE.txt
+    python3 plugins/text-analyzer/reference/readability.py --patterns DIR FILE
 """
 
+import argparse
+import glob
 import json
+import os
 import re
-import sys
-import unicodedata
 
-VOWELS = "aeiou"
+# Pyphen's default margins, which textstat 0.7.4 uses: a break needs two
+# characters before it and two after it.
+MIN_CHARS_BEFORE_BREAK = 2
+MIN_CHARS_AFTER_BREAK = 2
+
+PATTERN_FILE = "hyph-en-us.pat.txt"
+EXCEPTION_FILE = "hyph-en-us.hyp.txt"
 
 
 def remove_punctuation(text):
@@ -33,97 +44,96 @@ def count_characters(text):
     return len(re.sub(r"\s", "", text))
 
 
-def fold(word):
+def default_pattern_dir():
+    cargo_home = os.environ.get("CARGO_HOME", os.path.expanduser("~/.cargo"))
+    found = sorted(glob.glob(os.path.join(cargo_home, "registry/src/*/hyphenation-0.8.4/patterns")))
+    if not found:
+        raise SystemExit(
+            f"hyphenation-0.8.4 patterns not found under {cargo_home}/registry/src; "
+            "run `cargo fetch` in the repository or pass --patterns DIR"
+        )
+    return found[0]
+
+
+class Hyphenator:
+    """Liang's algorithm over TeX patterns, with whole-word exceptions."""
+
+    def __init__(self, pattern_dir):
+        # Each pattern maps its letters to the value at every gap: before
+        # the first letter, between letters, and after the last.
+        self.patterns = {}
+        with open(os.path.join(pattern_dir, PATTERN_FILE), encoding="utf-8") as file:
+            for line in file:
+                pattern = line.strip()
+                if pattern:
+                    letters, values = parse_pattern(pattern)
+                    self.patterns[letters] = values
+        self.longest_pattern = max(len(letters) for letters in self.patterns)
+
+        # An exception word maps to the character offsets of its hyphens.
+        # The keys keep the file's case, so capitalized entries such as
+        # "Alex-an-der" never match a lowercased word.
+        self.exceptions = {}
+        with open(os.path.join(pattern_dir, EXCEPTION_FILE), encoding="utf-8") as file:
+            for line in file:
+                entry = line.strip()
+                if entry:
+                    parts = entry.split("-")
+                    offsets = []
+                    for part in parts[:-1]:
+                        offsets.append((offsets[-1] if offsets else 0) + len(part))
+                    self.exceptions["".join(parts)] = offsets
+
+    def breaks(self, word):
+        """Return the character offsets where `word` (lowercase) may break."""
+        if len(word) < MIN_CHARS_BEFORE_BREAK + MIN_CHARS_AFTER_BREAK:
+            return []
+        if word in self.exceptions:
+            candidates = self.exceptions[word]
+        else:
+            candidates = self.pattern_breaks(word)
+        last = len(word) - MIN_CHARS_AFTER_BREAK
+        return [offset for offset in candidates if MIN_CHARS_BEFORE_BREAK <= offset <= last]
+
+    def pattern_breaks(self, word):
+        dotted = f".{word}."
+        # gaps[k] is the value of the gap before dotted[k].
+        gaps = [0] * (len(dotted) + 1)
+        for start in range(len(dotted)):
+            for end in range(start + 1, min(len(dotted), start + self.longest_pattern) + 1):
+                values = self.patterns.get(dotted[start:end])
+                if values is None:
+                    continue
+                for k, value in enumerate(values):
+                    gaps[start + k] = max(gaps[start + k], value)
+        # The gap before word[offset] is the gap before dotted[offset + 1].
+        return [offset for offset in range(1, len(word)) if gaps[offset + 1] % 2 == 1]
+
+    def syllables(self, word):
+        return len(self.breaks(word)) + 1
+
+
+def parse_pattern(pattern):
+    """Split a TeX pattern such as "4a1ma" into "ama" and [4, 1, 0, 0]."""
     letters = []
-    for char in word.lower():
-        base = unicodedata.normalize("NFD", char)[0]
-        if base in "àáâãäå":
-            base = "a"
-        if "a" <= base <= "z":
-            letters.append(base)
-    return "".join(letters)
+    values = [0]
+    for char in pattern:
+        if char.isdigit():
+            values[-1] = int(char)
+        else:
+            letters.append(char)
+            values.append(0)
+    return "".join(letters), values
 
 
-def is_vowel(word, index):
-    if index < 0 or index >= len(word):
-        return False
-    char = word[index]
-    return char in VOWELS or (char == "y" and index > 0)
+def count_syllables(text, hyphenator):
+    return sum(hyphenator.syllables(word) for word in remove_punctuation(text.lower()).split())
 
 
-def is_consonant(word, index):
-    return 0 <= index < len(word) and not is_vowel(word, index)
-
-
-def syllables_in_word(token):
-    word = fold(token)
-    if not word:
-        return 1
-    n = len(word)
-
-    groups = sum(
-        1 for i in range(n) if is_vowel(word, i) and (i == 0 or not is_vowel(word, i - 1))
-    )
-
-    hiatuses = 0
-    for i in range(n - 1):
-        pair = word[i : i + 2]
-        before = word[i - 1] if i > 0 else ""
-        after = word[i + 2] if i + 2 < n else ""
-        if pair in ("ia", "io"):
-            hiatuses += before not in ("c", "t", "s", "x", "g")
-        elif pair == "ua" and before not in ("q", "g"):
-            hiatuses += 1
-        elif pair == "eo" and after not in ("p", "r", "u"):
-            hiatuses += 1
-    comparative = (word.endswith("ier") and is_consonant(word, n - 4)) or (
-        word.endswith("iest") and is_consonant(word, n - 5)
-    )
-    if comparative and n >= 5:
-        hiatuses += 1
-
-    silent = 0
-    accented_final_e = token[-1:] in ("é", "É")
-    if word.endswith("e"):
-        consonant_le = word.endswith("le") and is_consonant(word, n - 3)
-        if n >= 2 and is_consonant(word, n - 2) and not consonant_le and not accented_final_e:
-            silent += 1
-    elif word.endswith("es") and n >= 4:
-        before, second = word[n - 3], word[n - 4]
-        if is_consonant(word, n - 3):
-            sibilant = before in "sxzcg" or (before == "h" and second in "cs")
-            consonant_les = before == "l" and is_consonant(word, n - 4)
-            if not sibilant and not consonant_les:
-                silent += 1
-    elif word.endswith("ed") and n >= 4:
-        before, second = word[n - 3], word[n - 4]
-        if is_consonant(word, n - 3) and before not in "td":
-            spoken = before in "lr" and is_consonant(word, n - 4) and second not in "lr"
-            if not spoken:
-                silent += 1
-    for suffix in ("ly", "ment", "ful", "less", "ness"):
-        e = n - len(suffix) - 1
-        if (
-            e >= 2
-            and word.endswith(suffix)
-            and word[e] == "e"
-            and is_consonant(word, e - 1)
-            and is_vowel(word, e - 2)
-        ):
-            silent += 1
-            break
-
-    return max(1, groups + hiatuses - silent)
-
-
-def count_syllables(text):
-    return sum(syllables_in_word(word) for word in remove_punctuation(text.lower()).split())
-
-
-def analyze(text):
+def analyze(text, hyphenator):
     words = count_words(text)
     sentences = count_sentences(text)
-    syllables = count_syllables(text)
+    syllables = count_syllables(text, hyphenator)
     report = {
         "words": words,
         "sentences": sentences,
@@ -139,6 +149,23 @@ def analyze(text):
     return report
 
 
+def main():
+    parser = argparse.ArgumentParser(description="Print text-analyzer's figures for a text file.")
+    parser.add_argument("file", help="UTF-8 text file to analyze")
+    parser.add_argument(
+        "--patterns",
+        help="directory with hyph-en-us.pat.txt and hyph-en-us.hyp.txt "
+        "(default: hyphenation-0.8.4/patterns in the cargo registry)",
+    )
+    options = parser.parse_args()
+    pattern_dir = options.patterns or default_pattern_dir()
+    try:
+        hyphenator = Hyphenator(pattern_dir)
+    except FileNotFoundError as error:
+        raise SystemExit(f"failed to read the hyphenation patterns: {error}; pass --patterns DIR") from None
+    with open(options.file, encoding="utf-8") as file:
+        print(json.dumps(analyze(file.read(), hyphenator), indent=2))
+
+
 if __name__ == "__main__":
-    with open(sys.argv[1], encoding="utf-8") as file:
-        print(json.dumps(analyze(file.read()), indent=2))
+    main()

@@ -17,13 +17,16 @@
 //!   text has at least one sentence.
 //! - **Characters** are all characters other than whitespace, punctuation
 //!   included.
-//! - **Syllables** are summed over the words, lowercased; see
-//!   [`crate::syllables`]. Here textstat differs: it uses the Pyphen
-//!   hyphenation dictionary.
+//! - **Syllables** are summed over the words, each lowercased and without
+//!   punctuation: hyphenation points plus one, see [`crate::syllables`].
+//!   textstat finds the points with Pyphen's `hyph_en_US` dictionary, and
+//!   this crate with the hyph-utf8 en-US patterns in the `hyphenation`
+//!   crate.
 
 use serde::Serialize;
 
-use crate::syllables;
+use crate::scan::{Counts, scan};
+use crate::syllables::{SyllableCounter, VocabularyTooLarge};
 
 /// Base of the Flesch reading-ease score.
 const FLESCH_BASE: f64 = 206.835;
@@ -56,10 +59,28 @@ pub struct Report {
 
 /// Computes every statistic of `text`.
 pub fn analyze(text: &str) -> Report {
-    let words = count_words(text);
-    let sentences = count_sentences(text);
-    let syllables = count_syllables(text);
-    let characters = count_characters(text);
+    match analyze_with(text, &mut SyllableCounter::unbounded()) {
+        Ok(report) => report,
+        Err(error) => unreachable!("an unbounded syllable counter failed: {error}"),
+    }
+}
+
+/// Computes every statistic of `text`, counting syllables with `counter`.
+///
+/// # Errors
+///
+/// Returns the counter's error when the text's distinct words exceed its
+/// maximum total length.
+pub fn analyze_with(
+    text: &str,
+    counter: &mut SyllableCounter,
+) -> Result<Report, VocabularyTooLarge> {
+    let Counts {
+        words,
+        sentences,
+        syllables,
+        characters,
+    } = scan(text, counter)?;
 
     let (average_words_per_sentence, flesch_reading_ease, flesch_kincaid_grade) = if words == 0 {
         (None, None, None)
@@ -73,7 +94,7 @@ pub fn analyze(text: &str) -> Report {
         )
     };
 
-    Report {
+    Ok(Report {
         words,
         sentences,
         syllables,
@@ -81,7 +102,7 @@ pub fn analyze(text: &str) -> Report {
         average_words_per_sentence,
         flesch_reading_ease,
         flesch_kincaid_grade,
-    }
+    })
 }
 
 /// Flesch reading ease: higher is easier, 60 to 70 is plain English.
@@ -97,69 +118,32 @@ pub fn flesch_kincaid_grade(words_per_sentence: f64, syllables_per_word: f64) ->
         - KINCAID_OFFSET
 }
 
-/// Reports whether `c` is a word character: a letter, a number or `_`, as
-/// Python's `\w`.
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
-
-fn is_sentence_terminator(c: char) -> bool {
-    matches!(c, '.' | '!' | '?')
-}
-
-/// Returns `text` without punctuation: only word characters and whitespace
-/// remain.
-pub fn remove_punctuation(text: &str) -> String {
-    text.chars()
-        .filter(|&c| is_word_char(c) || c.is_whitespace())
-        .collect()
+/// Counts every figure of `text` with no bound on its distinct words.
+fn scan_unbounded(text: &str) -> Counts {
+    match scan(text, &mut SyllableCounter::unbounded()) {
+        Ok(counts) => counts,
+        Err(error) => unreachable!("an unbounded syllable counter failed: {error}"),
+    }
 }
 
 /// Counts the words of `text`.
 pub fn count_words(text: &str) -> usize {
-    remove_punctuation(text).split_whitespace().count()
-}
-
-/// Counts the characters of `text` other than whitespace.
-pub fn count_characters(text: &str) -> usize {
-    text.chars().filter(|c| !c.is_whitespace()).count()
-}
-
-/// Counts the syllables of all words of `text`.
-pub fn count_syllables(text: &str) -> usize {
-    remove_punctuation(&text.to_lowercase())
-        .split_whitespace()
-        .map(syllables::count_in_word)
-        .sum()
+    scan_unbounded(text).words
 }
 
 /// Counts the sentences of `text`, at least one.
 pub fn count_sentences(text: &str) -> usize {
-    let counted = sentence_segments(text)
-        .filter(|segment| count_words(segment) > 2)
-        .count();
-    counted.max(1)
+    scan_unbounded(text).sentences
 }
 
-/// Splits `text` into segments that start at a word character and end after
-/// the next run of sentence terminators, the same segments as textstat's
-/// regular expression `\b[^.!?]+[.!?]*`.
-fn sentence_segments(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = text;
-    std::iter::from_fn(move || {
-        let start = rest.find(is_word_char)?;
-        let segment = &rest[start..];
+/// Counts the syllables of all words of `text`.
+pub fn count_syllables(text: &str) -> usize {
+    scan_unbounded(text).syllables
+}
 
-        let body_end = segment
-            .find(is_sentence_terminator)
-            .unwrap_or(segment.len());
-        let terminators_end = segment[body_end..]
-            .find(|c| !is_sentence_terminator(c))
-            .map_or(segment.len(), |offset| body_end + offset);
-
-        rest = &segment[terminators_end..];
-        Some(&segment[..terminators_end])
-    })
+/// Counts the characters of `text` other than whitespace.
+pub fn count_characters(text: &str) -> usize {
+    scan_unbounded(text).characters
 }
 
 #[cfg(test)]
@@ -212,9 +196,18 @@ mod tests {
 
     #[test]
     fn segments_match_textstat_regex() {
-        let segments: Vec<&str> = sentence_segments("\"Hello,\" she said. 3.5 is big!").collect();
+        // textstat's segments are "Hello,\" she said.", "3." and
+        // "5 is big!". The middle one has one word and is not a sentence.
+        assert_eq!(count_sentences("\"Hello,\" she said. 3.5 is big!"), 2);
+        assert_eq!(count_words("\"Hello,\" she said. 3.5 is big!"), 6);
+    }
 
-        assert_eq!(segments, ["Hello,\" she said.", "3.", "5 is big!"]);
+    #[test]
+    fn segments_start_at_word_characters() {
+        // "... and then" is not a segment start; the segment begins at
+        // "and" and ends after "?!".
+        assert_eq!(count_sentences("... and then what?! -- one two three"), 2);
+        assert_eq!(count_sentences("Yes. No. Maybe so."), 1);
     }
 
     #[test]
@@ -240,6 +233,38 @@ mod tests {
             (grade - (0.39 * 6.0 + 11.8 * 14.0 / 12.0 - 15.59)).abs() < 1e-9,
             "{grade}"
         );
+    }
+
+    #[test]
+    fn analyze_pins_hyphenation_figures() {
+        // Syllables: "Readability" 4 (read-abil-i-ty), "formulas" 3
+        // (for-mu-las), "estimate" 3 (es-ti-mate), "how" 1, "difficult" 3
+        // (dif-fi-cult), "a" 1, "passage" 2 (pas-sage), "is" 1, "to" 1,
+        // "understand" 3 (un-der-stand): 22 in 10 words, one sentence.
+        let report =
+            analyze("Readability formulas estimate how difficult a passage is to understand.");
+
+        assert_eq!(report.words, 10);
+        assert_eq!(report.sentences, 1);
+        assert_eq!(report.syllables, 22);
+        assert_eq!(report.characters, 62);
+
+        // 206.835 - 1.015 * 10 - 84.6 * 2.2 and 0.39 * 10 + 11.8 * 2.2 - 15.59.
+        let ease = report.flesch_reading_ease.unwrap();
+        let grade = report.flesch_kincaid_grade.unwrap();
+        assert!((ease - 10.565).abs() < 1e-9, "{ease}");
+        assert!((grade - 14.27).abs() < 1e-9, "{grade}");
+    }
+
+    #[test]
+    fn syllables_of_non_ascii_words() {
+        // "Mémoires" is lowercased to "mémoires" (mé-moires, 2 syllables).
+        // "İstanbul" is lowercased to "i", a combining dot and "stanbul";
+        // the dot is not a word character, which leaves "istanbul"
+        // (is-tan-bul, 3 syllables).
+        assert_eq!(count_syllables("Mémoires"), 2);
+        assert_eq!(count_syllables("İstanbul"), 3);
+        assert_eq!(count_words("İstanbul"), 1);
     }
 
     #[test]
