@@ -31,7 +31,9 @@ import glob
 import html
 import json
 import os
+import random
 import re
+import string
 import subprocess
 import sys
 import sysconfig
@@ -387,6 +389,29 @@ def compare_highlighter(runner):
 # for the highlighter's markup inside the 1 MiB output limit.
 STRESS_NOTE_BYTES = 1_000_000
 
+# text-analyzer's MAX_VOCABULARY_BYTES: the most bytes of distinct words it
+# hyphenates in one run.
+TEXT_ANALYZER_VOCABULARY_BYTES = 128 * 1024
+
+
+def random_words(seed, alphabet, total_bytes, distinct=False):
+    """Return seeded random words of 4 to 12 letters, joined by spaces.
+
+    With `distinct`, no word repeats and `total_bytes` bounds the letters
+    of the words; otherwise it bounds the joined text.
+    """
+    rng = random.Random(seed)
+    words, seen, size = [], set(), 0
+    while True:
+        word = "".join(rng.choice(alphabet) for _ in range(rng.randint(4, 12)))
+        if distinct and word in seen:
+            continue
+        size += len(word) + (0 if distinct else 1)
+        if size > total_bytes:
+            return " ".join(words)
+        seen.add(word)
+        words.append(word)
+
 
 def stress_notes(directory):
     """Write notes of STRESS_NOTE_BYTES that stress each plugin."""
@@ -395,12 +420,19 @@ def stress_notes(directory):
     rust = code_samples()["rust"]
     code = Path(rust[0]).read_text(encoding="utf-8") if rust else "fn main() { let x = (1, 2); }\n"
     words = " ".join(f"w{i % 997}x{i % 13}" for i in range(200_000)) + "."
+    # Distinct words up to text-analyzer's vocabulary limit, then repeats
+    # of them: the costliest note it still accepts. Letters from "aeioun"
+    # match more hyphenation patterns than random letters do. The 12 bytes
+    # left are for the word that the cut at STRESS_NOTE_BYTES shortens.
+    vocabulary = random_words(2, "aeioun", TEXT_ANALYZER_VOCABULARY_BYTES - 12, distinct=True)
     notes = {
         "corpus-repeated.txt": prose,
         "one-long-line.txt": words,
         "short-sentences.txt": "".join(f"Common word{i % 300} and word{i % 71}. " for i in range(60_000)),
         "open-brackets.txt": "(" * STRESS_NOTE_BYTES,
         "rust-repeated.rs": code * (STRESS_NOTE_BYTES // len(code) + 1),
+        "random-words.txt": random_words(1, string.ascii_lowercase, STRESS_NOTE_BYTES),
+        "vocabulary-repeated.txt": (vocabulary + " ") * (STRESS_NOTE_BYTES // len(vocabulary) + 1),
     }
     paths = []
     for name, text in notes.items():
