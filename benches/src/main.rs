@@ -32,8 +32,14 @@ struct Cli {
     #[arg(long, default_value_t = 10_000)]
     memory_runs: u64,
 
-    /// Worker modes to measure, comma-separated: `spawn`, `zygote`.
-    #[arg(long, value_delimiter = ',', default_value = "zygote,spawn")]
+    /// Worker modes to measure, comma-separated: `zygote`, `spawn`, and
+    /// `zygote-no-slots` (a zygote that keeps no plugin loaded, so each
+    /// child deserializes the code it receives).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "zygote,zygote-no-slots,spawn"
+    )]
     worker_modes: Vec<String>,
 
     /// Skip the HTTP and database benchmarks.
@@ -101,7 +107,14 @@ fn worker_config(mode: &str) -> Result<RunnerConfig> {
             worker_mode: WorkerMode::Zygote,
             ..RunnerConfig::default()
         }),
-        other => anyhow::bail!("unknown worker mode {other:?}; expected spawn or zygote"),
+        "zygote-no-slots" => Ok(RunnerConfig {
+            worker_mode: WorkerMode::Zygote,
+            zygote_plugin_slots: 0,
+            ..RunnerConfig::default()
+        }),
+        other => anyhow::bail!(
+            "unknown worker mode {other:?}; expected spawn, zygote or zygote-no-slots"
+        ),
     }
 }
 

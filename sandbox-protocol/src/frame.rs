@@ -153,6 +153,15 @@ pub fn decode_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T, FrameErr
     Ok(message)
 }
 
+/// Whether `bytes` is exactly one frame with a valid header and a payload
+/// of the length the header states. The payload is not decoded.
+pub fn is_whole_frame(bytes: &[u8], max_payload: usize) -> bool {
+    let Some((header, payload)) = bytes.split_first_chunk::<HEADER_LEN>() else {
+        return false;
+    };
+    parse_header(header, max_payload).is_ok_and(|length| length == payload.len())
+}
+
 /// Decodes a buffer that contains exactly one frame, header included.
 pub fn decode<T: DeserializeOwned>(frame: &[u8], max_payload: usize) -> Result<T, FrameError> {
     let Some((header, payload)) = frame.split_first_chunk::<HEADER_LEN>() else {
@@ -180,6 +189,18 @@ pub fn decode<T: DeserializeOwned>(frame: &[u8], max_payload: usize) -> Result<T
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_frame_is_recognized() {
+        let frame = encode(&("hello".to_owned(), 7u32), 1024).unwrap();
+        assert!(is_whole_frame(&frame, 1024));
+        assert!(!is_whole_frame(&frame[..frame.len() - 1], 1024));
+        assert!(!is_whole_frame(&frame[..HEADER_LEN - 1], 1024));
+        let mut longer = frame.to_vec();
+        longer.push(0);
+        assert!(!is_whole_frame(&longer, 1024));
+        assert!(!is_whole_frame(&frame, 2));
+    }
 
     #[test]
     fn frame_round_trips() {

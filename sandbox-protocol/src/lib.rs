@@ -26,8 +26,8 @@ mod message;
 mod zygote;
 
 pub use frame::{
-    FrameError, HEADER_LEN, MAGIC, PROTOCOL_VERSION, decode, decode_payload, encode, read_frame,
-    write_frame,
+    FrameError, HEADER_LEN, MAGIC, PROTOCOL_VERSION, decode, decode_payload, encode,
+    is_whole_frame, read_frame, write_frame,
 };
 pub use limits::{DEFAULT_MAX_REQUEST_BYTES, GuestLimits, MAX_MESSAGE_BYTES, ProcessLimits};
 pub use message::{

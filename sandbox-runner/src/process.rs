@@ -20,6 +20,10 @@ pub(crate) enum Finished {
         stdout: BoundedOutput,
         stderr: BoundedOutput,
     },
+    /// The worker wrote a whole response frame and closed its output. Its
+    /// exit status was not awaited, because nothing it does after that can
+    /// change the result.
+    Responded { stdout: BoundedOutput },
     /// The deadline passed; the worker was killed with SIGKILL and reaped.
     DeadlineExceeded,
 }

@@ -273,6 +273,7 @@ impl Runner {
                 },
                 wall_time,
             ),
+            Finished::Responded { stdout } => decode_run_report(&stdout, max_response, wall_time)?,
             Finished::Exited {
                 status,
                 stdout,
@@ -444,6 +445,7 @@ impl Runner {
             Finished::DeadlineExceeded => Err(RunnerError::DeadlineExceeded {
                 deadline_ms: deadline.as_millis(),
             }),
+            Finished::Responded { stdout } => Ok(stdout),
             Finished::Exited {
                 status,
                 stdout,

@@ -16,17 +16,18 @@
 //!
 //! - the load filter, before the plugin is compiled or loaded, allows what
 //!   wasmtime needs to map code: memory management including executable
-//!   mappings, signal setup, thread synchronization, sleeping, `write` and
-//!   exit;
+//!   mappings, signal setup, arming the epoch alarm, thread
+//!   synchronization, sleeping, `write` and exit;
 //! - the run filter, before any guest code runs, drops signal handler
-//!   changes and `getrandom` and allows `mmap` and `mprotect` only without
-//!   `PROT_EXEC`, so an escape cannot create new native code.
+//!   changes, timers and `getrandom` and allows `mmap` and `mprotect` only
+//!   without `PROT_EXEC`, so an escape cannot create new native code.
 //!
 //! Anything else kills the whole process with SIGSYS: no `open`, no
 //! `socket`, no `clone`, no `execve`, and no `read`, because the request
 //! was read before the first filter.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
 use landlock::{ABI, Access, AccessFs, AccessNet, Ruleset, RulesetAttr, RulesetStatus, Scope};
@@ -147,7 +148,7 @@ pub(crate) fn set_rlimits(limits: &ProcessLimits) -> Result<()> {
 }
 
 /// Sets `RLIMIT_NPROC` to 0 so the process can create no more processes or
-/// threads. Called after the epoch ticker thread exists.
+/// threads.
 ///
 /// NOTE: the kernel does not apply `RLIMIT_NPROC` to root; the seccomp
 /// filters are what stop `clone` there.
@@ -168,6 +169,8 @@ pub(crate) fn install_load_filter() -> Result<()> {
         libc::SYS_mprotect,
         libc::SYS_rt_sigaction,
         libc::SYS_getrandom,
+        // Arming the epoch alarm after the code is loaded.
+        libc::SYS_setitimer,
         // Installing the run filter: `seccomp` can only add restrictions.
         libc::SYS_seccomp,
     ] {
@@ -179,18 +182,41 @@ pub(crate) fn install_load_filter() -> Result<()> {
 
 /// Installs the run filter on all threads.
 pub(crate) fn install_run_filter() -> Result<()> {
+    let program = match RUN_FILTER.get() {
+        Some(program) => program,
+        None => &compile_run_filter()?,
+    };
+    seccompiler::apply_filter_all_threads(program)
+        .context("failed to install the run-time seccomp filter")
+}
+
+/// The run filter, compiled once by a zygote before it forks, so that its
+/// children only install it.
+static RUN_FILTER: OnceLock<BpfProgram> = OnceLock::new();
+
+/// Compiles the run filter for [`install_run_filter`] in this process and
+/// in every child forked after this call.
+pub(crate) fn prepare_run_filter() -> Result<()> {
+    let program = compile_run_filter()?;
+    // A second call keeps the first program, which is the same.
+    let _ = RUN_FILTER.set(program);
+    Ok(())
+}
+
+fn compile_run_filter() -> Result<BpfProgram> {
     let mut rules = common_rules();
     for syscall in [libc::SYS_mmap, libc::SYS_mprotect] {
         rules.insert(syscall, vec![without_prot_exec()?]);
     }
-    install(rules).context("failed to install the run-time seccomp filter")
+    compile(rules).context("failed to compile the run-time seccomp filter")
 }
 
 /// System calls both filters allow without conditions.
 fn common_rules() -> BTreeMap<i64, Vec<SeccompRule>> {
     [
-        // Response output and exit.
+        // Response output, closing it, and exit.
         libc::SYS_write,
+        libc::SYS_close,
         libc::SYS_exit,
         libc::SYS_exit_group,
         // Memory management by the allocator and wasmtime.
@@ -202,7 +228,7 @@ fn common_rules() -> BTreeMap<i64, Vec<SeccompRule>> {
         libc::SYS_sigaltstack,
         libc::SYS_rt_sigreturn,
         libc::SYS_rt_sigprocmask,
-        // Locks and the epoch ticker thread.
+        // Locks and sleeping.
         libc::SYS_futex,
         libc::SYS_sched_yield,
         libc::SYS_clock_nanosleep,
@@ -239,6 +265,12 @@ fn only_set_no_new_privs() -> Result<SeccompRule> {
 }
 
 fn install(rules: BTreeMap<i64, Vec<SeccompRule>>) -> Result<()> {
+    let program = compile(rules)?;
+    seccompiler::apply_filter_all_threads(&program)?;
+    Ok(())
+}
+
+fn compile(rules: BTreeMap<i64, Vec<SeccompRule>>) -> Result<BpfProgram> {
     let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(|error| {
         anyhow::anyhow!("seccomp does not support this architecture: {error:?}")
     })?;
@@ -248,7 +280,5 @@ fn install(rules: BTreeMap<i64, Vec<SeccompRule>>) -> Result<()> {
         SeccompAction::Allow,
         arch,
     )?;
-    let program: BpfProgram = filter.try_into()?;
-    seccompiler::apply_filter_all_threads(&program)?;
-    Ok(())
+    Ok(filter.try_into()?)
 }

@@ -1,10 +1,13 @@
 //! The wasmtime engine: its fixed configuration, fingerprint and epoch
-//! ticker.
+//! alarm.
 
 use std::hash::{Hash, Hasher};
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use nix::libc;
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 use sandbox_protocol::GuestLimits;
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
@@ -18,10 +21,6 @@ const MEMORY_RESERVATION_BYTES: u64 = 64 << 20;
 
 /// Guard region after each linear memory.
 const MEMORY_GUARD_BYTES: u64 = 64 << 10;
-
-/// Interval between epoch increments; the epoch deadline is rounded up to
-/// a whole number of ticks.
-pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Builds the engine. Everything but `max_wasm_stack` is fixed, because
 /// precompiled code only loads into an engine with the same code-generation
@@ -79,29 +78,63 @@ impl Hasher for Sha256Hasher {
     }
 }
 
-/// Starts the thread that advances the engine's epoch every [`EPOCH_TICK`]
-/// and waits until it runs. It must be running before the seccomp filter
-/// is installed, because the filter forbids creating threads and the
-/// system calls a new thread makes while it starts.
-pub(crate) fn start_epoch_ticker(engine: &Engine) -> Result<()> {
-    let engine = engine.clone();
-    let (started_tx, started_rx) = std::sync::mpsc::sync_channel(1);
-    std::thread::Builder::new()
-        .name("epoch-ticker".to_owned())
-        .spawn(move || {
-            // The receiver waits for this message; if it is gone the main
-            // thread failed and the process is exiting anyway.
-            let _ = started_tx.send(());
-            loop {
-                std::thread::sleep(EPOCH_TICK);
-                engine.increment_epoch();
-            }
-        })
-        .context("failed to start the epoch ticker thread")?;
+/// The engine whose epoch [`on_epoch_alarm`] advances; set once per
+/// process, by [`arm_epoch_alarm`].
+static ALARM_ENGINE: OnceLock<Engine> = OnceLock::new();
 
-    started_rx
-        .recv()
-        .context("the epoch ticker thread stopped before it started ticking")
+/// SIGALRM handler: advances the epoch of [`ALARM_ENGINE`], so the guest
+/// traps at its next epoch check. It only loads one atomic and adds to
+/// another, both async-signal-safe.
+extern "C" fn on_epoch_alarm(_signal: libc::c_int) {
+    if let Some(engine) = ALARM_ENGINE.get() {
+        engine.increment_epoch();
+    }
+}
+
+/// Arms a one-shot SIGALRM `deadline` from now whose handler advances the
+/// epoch of `engine`. A store whose epoch deadline is one tick away then
+/// traps once `deadline` has passed.
+///
+/// A single timer signal is cheaper than a thread that ticks the epoch:
+/// no thread start per run, and nothing to schedule while the guest runs.
+/// Call it after the code is
+/// loaded, so loading does not count against the deadline, and before the
+/// run filter, which forbids `rt_sigaction` and `setitimer`.
+pub(crate) fn arm_epoch_alarm(engine: &Engine, deadline: Duration) -> Result<()> {
+    if ALARM_ENGINE.set(engine.clone()).is_err() {
+        bail!("the epoch alarm was armed twice in one process");
+    }
+    let action = SigAction::new(
+        SigHandler::Handler(on_epoch_alarm),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    // SAFETY: the handler only touches atomics (see `on_epoch_alarm`), and
+    // no other SIGALRM handler is installed in this process.
+    #[allow(unsafe_code)]
+    unsafe { sigaction(Signal::SIGALRM, &action) }
+        .context("failed to install the SIGALRM handler")?;
+
+    // A zero value would disarm the timer, so the shortest deadline is 1 us.
+    let deadline = deadline.max(Duration::from_micros(1));
+    let timer = libc::itimerval {
+        it_interval: libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
+        it_value: libc::timeval {
+            tv_sec: libc::time_t::try_from(deadline.as_secs()).unwrap_or(libc::time_t::MAX),
+            tv_usec: libc::suseconds_t::from(deadline.subsec_micros()),
+        },
+    };
+    // SAFETY: `timer` is a valid `itimerval`, and a null old value is
+    // allowed.
+    #[allow(unsafe_code)]
+    let result = unsafe { libc::setitimer(libc::ITIMER_REAL, &timer, std::ptr::null_mut()) };
+    if result != 0 {
+        return Err(std::io::Error::last_os_error()).context("failed to arm the epoch alarm");
+    }
+    Ok(())
 }
 
 /// Compiles component bytes with Cranelift.

@@ -15,10 +15,11 @@
 //!    each where the host allows it (`--self-check` lists which);
 //! 3. set rlimits (CPU seconds, address space, open files, file size, core
 //!    dumps);
-//! 4. create the wasmtime engine and start the epoch ticker thread, then
-//!    forbid new processes (`RLIMIT_NPROC`);
+//! 4. create the wasmtime engine, then forbid new processes
+//!    (`RLIMIT_NPROC`);
 //! 5. install the load-time seccomp filter on all threads;
-//! 6. compile or deserialize the plugin;
+//! 6. compile or deserialize the plugin, then arm the SIGALRM that ends
+//!    the epoch deadline;
 //! 7. install the run-time seccomp filter, which also forbids new
 //!    executable mappings;
 //! 8. instantiate and call `run` with fuel, epoch deadline, memory, table
@@ -26,8 +27,9 @@
 //!
 //! A child forked by a zygote (`--zygote`) inherits step 2 from the
 //! zygote. When its spawn named a slot, the zygote's engine and the
-//! deserialized plugin come with it: it skips steps 4 to 6 but for the
-//! ticker thread and `RLIMIT_NPROC`, and installs only the run-time filter.
+//! deserialized plugin come with it: of steps 4 to 6 it only sets
+//! `RLIMIT_NPROC` and arms the alarm, and it installs only the run-time
+//! filter.
 //!
 //! Exit status 0 means a response frame was written, whatever the run's
 //! outcome. Any other status means the worker failed before it could write
@@ -47,6 +49,7 @@ mod zygote;
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -159,7 +162,26 @@ fn serve(cli: &Cli, job: Job) -> Result<()> {
     sandbox_protocol::write_frame(&mut stdout, &response, usize::MAX)
         .context("failed to write the response")?;
     stdout.flush().context("failed to flush the response")?;
+    drop(stdout);
+    close_output();
     Ok(())
+}
+
+/// Closes stdout and stderr once the response is written, so that the
+/// gateway reads end-of-file now rather than after the kernel has torn
+/// down this process's address space on exit. Nothing is written after
+/// this: `serve_job` prints to stderr only when `serve` failed.
+fn close_output() {
+    for descriptor in [nix::libc::STDOUT_FILENO, nix::libc::STDERR_FILENO] {
+        // SAFETY: `close` takes an integer. The `std::io` handles of these
+        // descriptors are not written to again: stdout was flushed, and
+        // stderr is only written when `serve` fails. An error leaves the
+        // descriptor open, and the gateway then waits for the exit status.
+        #[allow(unsafe_code)]
+        unsafe {
+            nix::libc::close(descriptor);
+        }
+    }
 }
 
 fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>, job: Job) -> Result<Response> {
@@ -197,17 +219,15 @@ fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>, job: Job) -> 
         _ => None,
     };
 
-    let (engine, component) = match loaded {
+    let (engine, prepared) = match loaded {
         Some(LoadedPlugin {
-            engine, component, ..
+            engine, prepared, ..
         }) => {
-            engine::start_epoch_ticker(&engine)?;
             confine::forbid_new_processes()?;
-            (engine, Ok(component))
+            (engine, Ok(Ok(prepared)))
         }
         None => {
             let engine = engine::build(&request.guest)?;
-            engine::start_epoch_ticker(&engine)?;
             confine::forbid_new_processes()?;
             confine::install_load_filter()?;
             let component = match &request.plugin {
@@ -215,19 +235,22 @@ fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>, job: Job) -> 
                 PluginCode::Precompiled(bytes) => engine::deserialize(&engine, bytes),
                 PluginCode::Loaded => Err(anyhow::anyhow!("no plugin was loaded for this worker")),
             };
-            (engine, component)
+            let prepared = component.map(|component| run::prepare(&engine, &component));
+            (engine, prepared)
         }
     };
-    // The run filter is stricter than the load filter, so a child with a
-    // loaded plugin, which maps no new code, needs only this one.
+    engine::arm_epoch_alarm(
+        &engine,
+        Duration::from_millis(request.guest.epoch_deadline_ms),
+    )?;
     confine::install_run_filter()?;
 
     if let Some(probe) = probe {
         probe::attempt(probe, parent);
     }
 
-    let response = match component {
-        Ok(component) => run::run(&engine, &component, request),
+    let response = match prepared {
+        Ok(prepared) => run::run(&engine, prepared, request),
         Err(error) => run::invalid_plugin(&error),
     };
     Ok(Response::Run(response))

@@ -6,11 +6,27 @@ use sandbox_protocol::{GuestLimits, Output, OutputKind, RunOutcome, RunRequest, 
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store};
 
-use crate::engine::EPOCH_TICK;
-use crate::host::{self, HostState, Plugin};
+use crate::host::{self, HostState, Plugin, PluginPre};
 
-/// Instantiates `component` and calls its `run` export once.
-pub(crate) fn run(engine: &Engine, component: &Component, request: RunRequest) -> RunResponse {
+/// Links the host interface for `component` and checks its imports, so
+/// that each run only instantiates. A zygote does this once per loaded
+/// plugin.
+pub(crate) fn prepare(
+    engine: &Engine,
+    component: &Component,
+) -> wasmtime::Result<PluginPre<HostState>> {
+    let mut linker = Linker::new(engine);
+    Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
+    PluginPre::new(linker.instantiate_pre(component)?)
+}
+
+/// Instantiates the plugin of `prepared` and calls its `run` export once.
+/// A plugin that failed to link ends as [`RunOutcome::InvalidPlugin`].
+pub(crate) fn run(
+    engine: &Engine,
+    prepared: wasmtime::Result<PluginPre<HostState>>,
+    request: RunRequest,
+) -> RunResponse {
     let RunRequest {
         guest, args, note, ..
     } = request;
@@ -19,7 +35,8 @@ pub(crate) fn run(engine: &Engine, component: &Component, request: RunRequest) -
     store.limiter(|state| &mut state.limiter);
 
     let started = Instant::now();
-    let outcome = match instantiate(&mut store, component, &guest) {
+    let instance = prepared.and_then(|prepared| instantiate(&mut store, &prepared, &guest));
+    let outcome = match instance {
         Ok(plugin) => match plugin.call_run(&mut store, &args) {
             Ok(Ok(output)) => check_output(output, &guest),
             Ok(Err(message)) => check_plugin_error(message, &guest),
@@ -52,21 +69,17 @@ pub(crate) fn invalid_plugin(error: &anyhow::Error) -> RunResponse {
     }
 }
 
-/// Sets the fuel and epoch deadline, links the host interface and
-/// instantiates the plugin.
+/// Sets the fuel and epoch deadline and instantiates the plugin.
 fn instantiate(
     store: &mut Store<HostState>,
-    component: &Component,
+    prepared: &PluginPre<HostState>,
     limits: &GuestLimits,
 ) -> wasmtime::Result<Plugin> {
     store.set_fuel(limits.fuel)?;
-    let tick_ms = EPOCH_TICK.as_millis() as u64;
-    let ticks = limits.epoch_deadline_ms.div_ceil(tick_ms).max(1);
-    store.set_epoch_deadline(ticks);
-
-    let mut linker = Linker::new(store.engine());
-    Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
-    Plugin::instantiate(store, component, &linker)
+    // The epoch alarm, armed for `epoch_deadline_ms`, advances the epoch
+    // once; see `engine::arm_epoch_alarm`.
+    store.set_epoch_deadline(1);
+    prepared.instantiate(store)
 }
 
 fn check_output(output: host::Output, limits: &GuestLimits) -> RunOutcome {

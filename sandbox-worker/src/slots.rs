@@ -12,18 +12,19 @@ use std::os::unix::fs::FileExt;
 use anyhow::{Context, Result, bail};
 use sandbox_protocol::{GuestLimits, LOAD_HEADER_LEN};
 use wasmtime::Engine;
-use wasmtime::component::Component;
 
 use crate::engine;
+use crate::host::{HostState, PluginPre};
 
 /// Number of slots a zygote accepts; higher slot numbers are rejected.
 pub(crate) const MAX_SLOTS: usize = 64;
 
-/// A deserialized plugin and the engine it belongs to.
+/// A deserialized plugin, linked and ready to instantiate, and the engine
+/// it belongs to.
 #[derive(Clone)]
 pub(crate) struct LoadedPlugin {
     pub(crate) engine: Engine,
-    pub(crate) component: Component,
+    pub(crate) prepared: PluginPre<HostState>,
     /// `max_wasm_stack` of `engine`; a request with another stack limit
     /// cannot use this plugin.
     pub(crate) wasm_stack_bytes: u64,
@@ -34,7 +35,7 @@ pub(crate) struct LoadedPlugin {
 pub(crate) struct PluginSlots {
     /// The engine and its stack limit, built on the first load.
     engine: Option<(u64, Engine)>,
-    slots: Vec<Option<Component>>,
+    slots: Vec<Option<PluginPre<HostState>>>,
 }
 
 impl PluginSlots {
@@ -58,7 +59,9 @@ impl PluginSlots {
         let (wasm_stack_bytes, code) = sandbox_protocol::decode_load(&payload)?;
         let engine = self.engine_for(wasm_stack_bytes)?;
         let component = engine::deserialize(&engine, code)?;
-        self.slots[slot] = Some(component);
+        let prepared = crate::run::prepare(&engine, &component)
+            .map_err(|error| anyhow::anyhow!("failed to link the plugin: {error:#}"))?;
+        self.slots[slot] = Some(prepared);
         Ok(())
     }
 
@@ -66,12 +69,12 @@ impl PluginSlots {
     /// slot, so the child's memory holds no other plugin's code. `None`
     /// when the slot is empty.
     pub(crate) fn take_for_child(&mut self, slot: u16) -> Option<LoadedPlugin> {
-        let component = self.slots.get_mut(usize::from(slot)).and_then(Option::take);
+        let prepared = self.slots.get_mut(usize::from(slot)).and_then(Option::take);
         self.slots.clear();
         let (wasm_stack_bytes, engine) = self.engine.take()?;
         Some(LoadedPlugin {
             engine,
-            component: component?,
+            prepared: prepared?,
             wasm_stack_bytes,
         })
     }

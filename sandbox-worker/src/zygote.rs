@@ -24,8 +24,8 @@
 //!
 //! The zygote stays single-threaded, because only the forking thread
 //! survives `fork`: a lock held by another thread would stay locked in the
-//! child forever. Its engine has no epoch ticker thread; each child starts
-//! its own.
+//! child forever. Wasmtime starts no thread in it, because it only
+//! deserializes code and never compiles.
 //!
 //! The zygote exits when the gateway closes the socket, after killing its
 //! children. Each child asks the kernel for SIGKILL when the zygote dies,
@@ -61,6 +61,7 @@ pub(crate) fn serve(
     // Layers the host does not allow are skipped here, as in an executed
     // worker; `--self-check` reports them.
     let _layers = crate::confine::isolate()?;
+    crate::confine::prepare_run_filter()?;
 
     let stdin = std::io::stdin();
     let control = stdin.as_fd();

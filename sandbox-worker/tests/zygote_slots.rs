@@ -269,3 +269,56 @@ async fn loaded_run_after_zygote_kill_comes_back_unused() {
     assert!(matches!(loaded, LoadedRun::NotLoaded(_)), "{loaded:?}");
     assert_ne!(zygote_pid(&runner).await, zygote);
 }
+
+#[tokio::test]
+async fn loaded_loop_hits_epoch_deadline() {
+    let runner = runner(WorkerMode::Zygote, 4, &[]);
+    let code = precompiled(&runner, "hostile-infinite-loop").await;
+    let limits = sandbox_runner::GuestLimits {
+        fuel: u64::MAX / 2,
+        epoch_deadline_ms: 100,
+        ..sandbox_runner::GuestLimits::default()
+    };
+
+    let keyed = RunRequest {
+        limits,
+        ..request(PluginCode::Precompiled(code), "note")
+    };
+    let keyed = runner.run_keyed(key(3), keyed).await.unwrap();
+    let loaded = RunRequest {
+        limits,
+        ..request(PluginCode::Loaded, "note")
+    };
+    let LoadedRun::Finished(loaded) = runner.run_loaded(key(3), loaded).await.unwrap() else {
+        panic!("the loaded plugin did not run");
+    };
+
+    assert_eq!(keyed.outcome, RunOutcome::EpochDeadline, "{keyed:?}");
+    assert_eq!(loaded.outcome, RunOutcome::EpochDeadline, "{loaded:?}");
+}
+
+#[tokio::test]
+async fn zygote_stays_single_threaded_after_loads() {
+    let runner = runner(WorkerMode::Zygote, 4, &[]);
+    for (byte, name) in [(1, "text-analyzer"), (2, "summarizer")] {
+        let code = precompiled(&runner, name).await;
+        runner
+            .run_keyed(key(byte), request(PluginCode::Precompiled(code), "One."))
+            .await
+            .unwrap();
+    }
+    let zygote = zygote_pid(&runner).await;
+
+    let status = std::fs::read_to_string(format!("/proc/{zygote}/status")).unwrap();
+    let threads = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .map(str::trim);
+
+    assert!(runner.is_loaded(key(2), stack()).await);
+    assert_eq!(
+        threads,
+        Some("1"),
+        "a thread in the zygote would not survive fork"
+    );
+}

@@ -541,11 +541,18 @@ impl StartedJob {
                 process::read_bounded(stdout, max_stdout),
                 process::read_bounded(stderr, max_stderr),
             );
+            let (stdout, stderr) = (stdout?, stderr?);
+            // The worker closes its output right after a whole response,
+            // so the kernel's teardown of its address space, which comes
+            // before its exit status, is not waited for.
+            if !stdout.overflowed && sandbox_protocol::is_whole_frame(&stdout.bytes, max_stdout) {
+                return Ok(Finished::Responded { stdout });
+            }
             let wait_status = (&mut exited).await.map_err(|_| zygote_exited())?;
             Ok(Finished::Exited {
                 status: ExitStatus::from_raw(wait_status),
-                stdout: stdout?,
-                stderr: stderr?,
+                stdout,
+                stderr,
             })
         };
 
