@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::auth::{LoginThrottle, PasswordError, PasswordHasher, PasswordPool, TokenService};
 use crate::crypto::MasterKey;
+use crate::ids::UserId;
 use crate::problem::ApiError;
 use crate::runs::PluginRuntime;
 use crate::store::Store;
@@ -68,10 +69,24 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     /// Request and field limits.
     pub limits: Limits,
+    /// Note key salts of recently active users, so that a request derives
+    /// its note key without reading the user's row.
+    pub key_salts: Arc<KeySalts>,
     /// The sandbox: plugin compilation and runs. `None` in router tests that
     /// need no plugins; plugin routes then return 503.
     pub runtime: Option<Arc<PluginRuntime>>,
 }
+
+/// Users whose note key salt is kept in memory: about 100 bytes each, so
+/// about 10 MB at most.
+const KEY_SALT_CACHE_USERS: usize = 100_000;
+
+/// Note key salts by user. A salt is not secret, and it never changes
+/// while the user exists.
+///
+/// NOTE: no user is ever deleted. Deleting users would need this cache
+/// to drop their entries on every replica.
+pub type KeySalts = quick_cache::sync::Cache<UserId, Arc<[u8]>>;
 
 impl AppState {
     /// Builds the state; hashes one decoy password, which takes tens of
@@ -94,6 +109,7 @@ impl AppState {
             )),
             login_throttle: Arc::new(LoginThrottle::new(limits.login_attempts_per_minute)),
             limits,
+            key_salts: Arc::new(KeySalts::new(KEY_SALT_CACHE_USERS)),
             runtime: None,
         })
     }

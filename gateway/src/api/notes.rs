@@ -9,6 +9,8 @@
 // serialized response body are ordinary buffers, so plaintext copies there are
 // freed without being wiped.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -237,15 +239,16 @@ pub(super) async fn user_note_key(
     state: &AppState,
     owner: UserId,
 ) -> Result<UserNoteKey, ApiError> {
-    let user =
-        state.store.find_user(owner).await?.ok_or_else(|| {
-            ApiError::unauthorized("access token names a user that does not exist")
-        })?;
-    Ok(UserNoteKey::derive(
-        &state.master_key,
-        owner,
-        &user.key_salt,
-    ))
+    let salt = state
+        .key_salts
+        .get_or_insert_async(&owner, async {
+            let user = state.store.find_user(owner).await?.ok_or_else(|| {
+                ApiError::unauthorized("access token names a user that does not exist")
+            })?;
+            Ok::<_, ApiError>(Arc::<[u8]>::from(user.key_salt))
+        })
+        .await?;
+    Ok(UserNoteKey::derive(&state.master_key, owner, &salt))
 }
 
 /// Parses a path segment as a note id; anything else is a missing note.
