@@ -87,7 +87,7 @@ async fn inserted_note_reads_back_unchanged(backend: Backend) {
     let (test_store, owner) = store_with_user(backend, "alice").await;
     let note = new_note(owner, 1);
 
-    test_store.store.insert_note(&note).await.unwrap();
+    test_store.store.insert_note(&note, u64::MAX).await.unwrap();
     let read = test_store.store.get_note(owner, note.id).await.unwrap();
 
     assert_eq!(read, Some(note));
@@ -98,7 +98,7 @@ async fn note_is_invisible_to_other_owner(backend: Backend) {
     let bob = new_user("bob");
     test_store.store.create_user(&bob).await.unwrap();
     let note = new_note(alice, 1);
-    test_store.store.insert_note(&note).await.unwrap();
+    test_store.store.insert_note(&note, u64::MAX).await.unwrap();
     let replacement = NoteReplacement {
         title_sealed: vec![9; 40],
         body_sealed: vec![9; 80],
@@ -129,7 +129,7 @@ async fn list_pages_newest_first(backend: Backend) {
     let mut ids = Vec::new();
     for marker in 0..5 {
         let note = new_note(owner, marker);
-        test_store.store.insert_note(&note).await.unwrap();
+        test_store.store.insert_note(&note, u64::MAX).await.unwrap();
         ids.push(note.id);
     }
     ids.reverse();
@@ -159,7 +159,7 @@ async fn list_pages_newest_first(backend: Backend) {
 async fn replace_updates_fields_and_keeps_creation_time(backend: Backend) {
     let (test_store, owner) = store_with_user(backend, "alice").await;
     let note = new_note(owner, 1);
-    test_store.store.insert_note(&note).await.unwrap();
+    test_store.store.insert_note(&note, u64::MAX).await.unwrap();
     let replacement = NoteReplacement {
         title_sealed: vec![2; 41],
         body_sealed: vec![2; 81],
@@ -188,7 +188,7 @@ async fn replace_updates_fields_and_keeps_creation_time(backend: Backend) {
 async fn deleted_note_is_gone(backend: Backend) {
     let (test_store, owner) = store_with_user(backend, "alice").await;
     let note = new_note(owner, 1);
-    test_store.store.insert_note(&note).await.unwrap();
+    test_store.store.insert_note(&note, u64::MAX).await.unwrap();
 
     let deleted = test_store.store.delete_note(owner, note.id).await.unwrap();
     let deleted_again = test_store.store.delete_note(owner, note.id).await.unwrap();
@@ -212,13 +212,13 @@ async fn count_covers_only_owner(backend: Backend) {
     for marker in 0..3 {
         test_store
             .store
-            .insert_note(&new_note(alice, marker))
+            .insert_note(&new_note(alice, marker), u64::MAX)
             .await
             .unwrap();
     }
     test_store
         .store
-        .insert_note(&new_note(bob.id, 9))
+        .insert_note(&new_note(bob.id, 9), u64::MAX)
         .await
         .unwrap();
 
@@ -229,10 +229,67 @@ async fn count_covers_only_owner(backend: Backend) {
     assert_eq!(bobs, 1);
 }
 
+async fn insert_stops_at_note_limit(backend: Backend) {
+    let (test_store, owner) = store_with_user(backend, "alice").await;
+    let store = &test_store.store;
+    let first = new_note(owner, 1);
+
+    let inserted = [
+        store.insert_note(&first, 2).await.unwrap(),
+        store.insert_note(&new_note(owner, 2), 2).await.unwrap(),
+        store.insert_note(&new_note(owner, 3), 2).await.unwrap(),
+    ];
+    let count_at_limit = store.count_notes(owner).await.unwrap();
+    let listed = store.list_notes(owner, None, 10).await.unwrap().len();
+    store.delete_note(owner, first.id).await.unwrap();
+    let after_delete = store.insert_note(&new_note(owner, 4), 2).await.unwrap();
+
+    assert_eq!(inserted, [true, true, false]);
+    assert_eq!(count_at_limit, 2);
+    assert_eq!(listed, 2);
+    assert!(after_delete, "a delete makes room for one note");
+    assert_eq!(store.count_notes(owner).await.unwrap(), 2);
+}
+
+async fn concurrent_inserts_respect_note_limit(backend: Backend) {
+    let (test_store, owner) = store_with_user(backend, "alice").await;
+    let store = &test_store.store;
+
+    let mut inserts = tokio::task::JoinSet::new();
+    for marker in 0..12 {
+        let store = std::sync::Arc::clone(store);
+        inserts.spawn(async move {
+            store
+                .insert_note(&new_note(owner, marker), 5)
+                .await
+                .unwrap()
+        });
+    }
+    let inserted = inserts.join_all().await;
+
+    assert_eq!(inserted.iter().filter(|inserted| **inserted).count(), 5);
+    assert_eq!(store.count_notes(owner).await.unwrap(), 5);
+    assert_eq!(store.list_notes(owner, None, 20).await.unwrap().len(), 5);
+}
+
+async fn deleting_missing_note_keeps_count(backend: Backend) {
+    let (test_store, owner) = store_with_user(backend, "alice").await;
+    let store = &test_store.store;
+    store.insert_note(&new_note(owner, 1), 10).await.unwrap();
+
+    let deleted = store
+        .delete_note(owner, NoteId::new_time_ordered())
+        .await
+        .unwrap();
+
+    assert!(!deleted);
+    assert_eq!(store.count_notes(owner).await.unwrap(), 1);
+}
+
 async fn reconnecting_keeps_data_and_migrations(backend: Backend) {
     let (test_store, owner) = store_with_user(backend, "alice").await;
     let note = new_note(owner, 1);
-    test_store.store.insert_note(&note).await.unwrap();
+    test_store.store.insert_note(&note, u64::MAX).await.unwrap();
     test_store.store.close().await;
 
     let reopened = store::connect(&test_store.target).await.unwrap();
@@ -257,6 +314,9 @@ on_both_stores!(
     replace_updates_fields_and_keeps_creation_time,
     deleted_note_is_gone,
     count_covers_only_owner,
+    insert_stops_at_note_limit,
+    concurrent_inserts_respect_note_limit,
+    deleting_missing_note_keeps_count,
     reconnecting_keeps_data_and_migrations,
     ping_succeeds,
 );

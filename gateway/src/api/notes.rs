@@ -97,7 +97,6 @@ pub(super) async fn create(
     ApiJson(input): ApiJson<NoteInput>,
 ) -> Result<Response, ApiError> {
     check_limits(&input, &state.limits)?;
-    check_quota(&state, owner).await?;
     let key = user_note_key(&state, owner).await?;
 
     let id = NoteId::new_time_ordered();
@@ -111,7 +110,12 @@ pub(super) async fn create(
         created_at: now,
         updated_at: now,
     };
-    state.store.insert_note(&note).await?;
+    let max_notes = state.limits.max_notes_per_user;
+    if !state.store.insert_note(&note, max_notes).await? {
+        return Err(ApiError::Conflict(
+            format!("note limit of {max_notes} reached; delete notes to create new ones").into(),
+        ));
+    }
 
     tracing::debug!(note_id = %id, "note created");
     let metadata = NoteMetadata {
@@ -287,16 +291,6 @@ fn check_limits(input: &NoteInput, limits: &Limits) -> Result<(), ApiError> {
 /// Rejects a new note when the owner already has the maximum number.
 // NOTE: the count and the insert are separate statements, so concurrent
 // creates by one user can pass the maximum by up to the number in flight.
-async fn check_quota(state: &AppState, owner: UserId) -> Result<(), ApiError> {
-    let max = state.limits.max_notes_per_user;
-    if state.store.count_notes(owner).await? >= max {
-        return Err(ApiError::Conflict(
-            format!("note limit of {max} reached; delete notes to create new ones").into(),
-        ));
-    }
-    Ok(())
-}
-
 fn page_size(requested: Option<u32>, limits: &Limits) -> Result<u32, ApiError> {
     let size = requested.unwrap_or(limits.default_page_size);
     if size == 0 || size > limits.max_page_size {

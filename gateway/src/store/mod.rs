@@ -144,10 +144,13 @@ pub trait UserStore: Send + Sync {
 /// Sealed notes, always scoped to their owner.
 #[async_trait]
 pub trait NoteStore: Send + Sync {
-    /// Inserts a new note.
-    async fn insert_note(&self, note: &NoteRecord) -> Result<(), StoreError>;
+    /// Inserts a new note unless its owner has `max_notes` notes already;
+    /// returns whether it was inserted. The owner's note count changes in
+    /// the same transaction, so concurrent inserts cannot pass the limit.
+    async fn insert_note(&self, note: &NoteRecord, max_notes: u64) -> Result<bool, StoreError>;
 
-    /// Counts the owner's notes.
+    /// Counts the owner's notes, from the count kept with each insert and
+    /// delete.
     async fn count_notes(&self, owner: UserId) -> Result<u64, StoreError>;
 
     /// Lists up to `limit` of the owner's notes, newest id first, starting

@@ -116,7 +116,21 @@ impl UserStore for SqliteStore {
 
 #[async_trait]
 impl NoteStore for SqliteStore {
-    async fn insert_note(&self, note: &NoteRecord) -> Result<(), StoreError> {
+    async fn insert_note(&self, note: &NoteRecord, max_notes: u64) -> Result<bool, StoreError> {
+        let max_notes = i64::try_from(max_notes).unwrap_or(i64::MAX);
+        let mut transaction = self.pool.begin().await?;
+        let counted = sqlx::query(
+            "UPDATE users SET note_count = note_count + 1 WHERE id = ? AND note_count < ?",
+        )
+        .bind(note.owner.as_uuid())
+        .bind(max_notes)
+        .execute(&mut *transaction)
+        .await?;
+        if counted.rows_affected() == 0 {
+            // The limit is reached (or the owner is gone); the transaction
+            // is rolled back when dropped.
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO notes (id, owner_id, title_sealed, body_sealed, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?)",
@@ -127,17 +141,18 @@ impl NoteStore for SqliteStore {
         .bind(&note.body_sealed)
         .bind(note.created_at)
         .bind(note.updated_at)
-        .execute(&self.pool)
+        .execute(&mut *transaction)
         .await?;
-        Ok(())
+        transaction.commit().await?;
+        Ok(true)
     }
 
     async fn count_notes(&self, owner: UserId) -> Result<u64, StoreError> {
-        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notes WHERE owner_id = ?")
+        let count: Option<(i64,)> = sqlx::query_as("SELECT note_count FROM users WHERE id = ?")
             .bind(owner.as_uuid())
-            .fetch_one(&self.pool)
+            .fetch_optional(&self.pool)
             .await?;
-        Ok(u64::try_from(count).unwrap_or_default())
+        Ok(count.map_or(0, |(count,)| u64::try_from(count).unwrap_or_default()))
     }
 
     async fn list_notes(
@@ -215,12 +230,21 @@ impl NoteStore for SqliteStore {
     }
 
     async fn delete_note(&self, owner: UserId, id: NoteId) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
         let result = sqlx::query("DELETE FROM notes WHERE id = ? AND owner_id = ?")
             .bind(id.as_uuid())
             .bind(owner.as_uuid())
-            .execute(&self.pool)
+            .execute(&mut *transaction)
             .await?;
-        Ok(result.rows_affected() > 0)
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE users SET note_count = note_count - 1 WHERE id = ?")
+            .bind(owner.as_uuid())
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(true)
     }
 }
 

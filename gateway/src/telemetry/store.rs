@@ -72,9 +72,12 @@ impl UserStore for TracedStore {
 
 #[async_trait]
 impl NoteStore for TracedStore {
-    async fn insert_note(&self, note: &NoteRecord) -> Result<(), StoreError> {
+    async fn insert_note(&self, note: &NoteRecord, max_notes: u64) -> Result<bool, StoreError> {
         let span = self.span("insert_note");
-        self.inner.insert_note(note).instrument(span).await
+        self.inner
+            .insert_note(note, max_notes)
+            .instrument(span)
+            .await
     }
 
     async fn count_notes(&self, owner: UserId) -> Result<u64, StoreError> {
