@@ -23,6 +23,13 @@ pub struct RuntimeArgs {
     #[arg(long, env = "SANDNOTES_WORKER_MODE", value_enum, default_value_t = WorkerMode::Zygote)]
     pub worker_mode: WorkerMode,
 
+    /// Plugins the zygote keeps deserialized, so that their runs skip
+    /// loading code; each costs about its precompiled size in memory. 0
+    /// turns this off, and the zygote accepts at most 64. Used in zygote
+    /// mode only.
+    #[arg(long, env = "SANDNOTES_ZYGOTE_PLUGIN_SLOTS", default_value_t = 16, value_parser = clap::value_parser!(u16).range(0..=64))]
+    pub zygote_plugin_slots: u16,
+
     /// Plugin runs in progress at once. Default: the number of CPUs.
     #[arg(long, env = "SANDNOTES_MAX_CONCURRENT_RUNS")]
     pub max_concurrent_runs: Option<usize>,
@@ -49,6 +56,7 @@ impl RuntimeArgs {
         let mut config = RuntimeConfig::with_data_dir(data_dir);
         config.runner.worker_path = self.worker_path.clone();
         config.runner.worker_mode = self.worker_mode;
+        config.runner.zygote_plugin_slots = usize::from(self.zygote_plugin_slots);
         config.runner.run_deadline = Duration::from_millis(self.run_deadline_ms);
         if let Some(max_concurrent) = self.max_concurrent_runs {
             config.slots.max_concurrent = max_concurrent.max(1);
