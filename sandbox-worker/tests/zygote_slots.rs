@@ -322,3 +322,18 @@ async fn zygote_stays_single_threaded_after_loads() {
         "a thread in the zygote would not survive fork"
     );
 }
+
+#[tokio::test]
+async fn zygote_without_slots_sends_code() {
+    let runner = runner(WorkerMode::Zygote, 0, &[]);
+    let code = precompiled(&runner, "text-analyzer").await;
+
+    let report = runner
+        .run_keyed(key(1), request(PluginCode::Precompiled(code), "One."))
+        .await
+        .unwrap();
+
+    assert!(output(&report).contains("\"words\":1"), "{}", output(&report));
+    assert_eq!(runner.worker_mode(), WorkerMode::Zygote);
+    assert!(!runner.is_loaded(key(1), stack()).await);
+}
