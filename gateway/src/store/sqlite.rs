@@ -50,8 +50,12 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
 
+        // A connection to a local file does not go stale, so the ping that
+        // sqlx sends on every acquire by default, one more round trip to
+        // the connection's thread per query, buys nothing.
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
