@@ -58,6 +58,7 @@
 //! `version8.txt` and `version9.txt` help files) have about 100 KB of
 //! distinct words each, under the limit.
 
+mod liang;
 pub mod readability;
 mod scan;
 pub mod syllables;

@@ -2,12 +2,17 @@
 //!
 //! textstat 0.7.4 counts a word's syllables as the number of hyphenation
 //! points that Pyphen finds in it, plus one. This module counts the same
-//! way with the `hyphenation` crate (0.8.4, MIT or Apache-2.0) and its
-//! built-in en-US dictionary, made from the hyph-utf8 files
-//! `hyph-en-us.pat.txt` (Liang's patterns) and `hyph-en-us.hyp.txt`
-//! (exception words). The crate's README refers to the hyph-utf8 master
-//! files for the licenses of the patterns. An exception word takes its
-//! listed breaks in place of the patterns.
+//! way with the en-US dictionary of the `hyphenation` crate (0.8.4, MIT or
+//! Apache-2.0), made from the hyph-utf8 files `hyph-en-us.pat.txt`
+//! (Liang's patterns) and `hyph-en-us.hyp.txt` (exception words). The
+//! crate's README refers to the hyph-utf8 master files for the licenses of
+//! the patterns. An exception word takes its listed breaks in place of
+//! the patterns.
+//!
+//! The build script copies that dictionary into static tables, and
+//! [`crate::liang`] applies them as the crate's `Standard::hyphenate`
+//! does, so a run loads no dictionary. The test
+//! `tests/hyphenation_crate.rs` checks that the counts equal the crate's.
 //!
 //! A break needs at least [`MIN_CHARS_BEFORE_BREAK`] characters before it
 //! and [`MIN_CHARS_AFTER_BREAK`] after it, Pyphen's defaults (the crate's
@@ -22,29 +27,21 @@
 //! `corpus/`, 73 get a different count here (`every` and `woman` are 2 for
 //! Pyphen and 1 here), and the corpus total is 0.15 % lower.
 
+use std::borrow::Cow;
 use std::fmt;
-use std::sync::OnceLock;
 
-use hyphenation::{Hyphenator, Language, Load, Standard};
 use rustc_hash::FxHashMap;
+
+use crate::liang;
 
 /// Minimum characters before a break, as Pyphen's default `left=2`.
 pub const MIN_CHARS_BEFORE_BREAK: usize = 2;
 /// Minimum characters after a break, as Pyphen's default `right=2`.
 pub const MIN_CHARS_AFTER_BREAK: usize = 2;
 
-/// Returns the en-US dictionary with Pyphen's margins, loaded on first use.
-fn dictionary() -> &'static Standard {
-    static DICTIONARY: OnceLock<Standard> = OnceLock::new();
-    DICTIONARY.get_or_init(|| {
-        // The dictionary is a constant compiled into the plugin, so a failure
-        // here is a build defect and not a property of the input.
-        let mut dictionary = Standard::from_embedded(Language::EnglishUS)
-            .expect("the built-in en-US hyphenation dictionary is valid");
-        dictionary.minima = (MIN_CHARS_BEFORE_BREAK, MIN_CHARS_AFTER_BREAK);
-        dictionary
-    })
-}
+/// Soft hyphen, which the `hyphenation` crate takes as the only breaks of
+/// a word that contains one.
+const SOFT_HYPHEN: char = '\u{ad}';
 
 /// Counts the syllables of one word: its hyphenation points plus one.
 ///
@@ -52,7 +49,54 @@ fn dictionary() -> &'static Standard {
 /// [`crate::readability`] splits the text. Uppercase letters are matched
 /// as lowercase.
 pub fn count_in_word(word: &str) -> usize {
-    dictionary().hyphenate(word).breaks.len() + 1
+    count_breaks(word) + 1
+}
+
+/// Counts the breaks that `hyphenation::Standard::hyphenate` 0.8.4 finds
+/// in `word`, with Pyphen's margins.
+fn count_breaks(word: &str) -> usize {
+    // The crate returns the soft hyphens as they are, margins ignored.
+    if word.contains(SOFT_HYPHEN) {
+        return word.matches(SOFT_HYPHEN).count();
+    }
+
+    let word = fold_case(word);
+    let Some((first, last)) = break_bounds(&word) else {
+        return 0;
+    };
+    match liang::exception_breaks(&word) {
+        Some(breaks) => breaks
+            .iter()
+            .filter(|&&offset| (first..=last).contains(&usize::from(offset)))
+            .count(),
+        None => liang::count_pattern_breaks(&word, first, last),
+    }
+}
+
+/// Lowercases `word` as the `hyphenation` crate does: `to_lowercase`, and
+/// where that changes the length (the crate expects only from `İ`), `i`
+/// with a combining dot above becomes a plain `i`.
+fn fold_case(word: &str) -> Cow<'_, str> {
+    if !word.chars().any(char::is_uppercase) {
+        return Cow::Borrowed(word);
+    }
+    let lowercase = word.to_lowercase();
+    if lowercase.len() == word.len() {
+        Cow::Owned(lowercase)
+    } else {
+        Cow::Owned(lowercase.replace("i\u{307}", "i"))
+    }
+}
+
+/// Returns the first and last byte offsets where the margins allow a break
+/// before that byte, or `None` when the word is too short for any.
+fn break_bounds(word: &str) -> Option<(usize, usize)> {
+    if word.chars().count() < MIN_CHARS_BEFORE_BREAK + MIN_CHARS_AFTER_BREAK {
+        return None;
+    }
+    let (first, _) = word.char_indices().nth(MIN_CHARS_BEFORE_BREAK)?;
+    let (last, _) = word.char_indices().rev().nth(MIN_CHARS_AFTER_BREAK - 1)?;
+    Some((first, last))
 }
 
 /// Syllable counter for one text that hyphenates each distinct word once.
