@@ -140,9 +140,9 @@ fn words_around_stack_buffer_match_crate() {
 
 #[test]
 fn generated_words_match_crate() {
-    // Every string of up to four letters over an alphabet that reaches
-    // many patterns, and the same strings with the delimiters of `.word.`
-    // in mind: prefixes and suffixes of common words.
+    // Every four-letter string over an alphabet that reaches many
+    // patterns, alone (where patterns with `.` match at both ends) and
+    // inside `re...ing` and `un...tion`.
     let dictionary = dictionary();
     let alphabet = ['a', 'e', 'i', 'n', 'o', 'r', 's', 't', 'y', 'h', 'c', 'l'];
     let mut words = Vec::new();
@@ -157,6 +157,47 @@ fn generated_words_match_crate() {
                 }
             }
         }
+    }
+
+    assert_eq!(
+        mismatches(&dictionary, words.iter().map(String::as_str)),
+        []
+    );
+}
+
+#[test]
+fn random_mixed_words_match_crate() {
+    // Characters that take each branch of the crate's preprocessing: case
+    // folding, `İ` with its refold, soft hyphens, multi-byte letters and
+    // marks, digits and bytes in no pattern.
+    let characters = [
+        'a', 'e', 'i', 'o', 'u', 'n', 'r', 's', 't', 'l', 'c', 'h', 'y', 'E', 'T', 'İ', 'é', 'ß',
+        '\u{307}', '\u{ad}', '1', '_', 'ǅ', 'ω',
+    ];
+    let dictionary = dictionary();
+    // A fixed linear congruential generator keeps the words the same on
+    // every run.
+    let mut state: u64 = 0x5eed;
+    let mut next = |bound: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize % bound
+    };
+    let mut words = Vec::new();
+    for _ in 0..20_000 {
+        let length = 1 + next(16);
+        let word: String = (0..length)
+            .map(|_| {
+                // Mostly pattern letters, so that patterns match.
+                if next(4) == 0 {
+                    characters[13 + next(characters.len() - 13)]
+                } else {
+                    characters[next(13)]
+                }
+            })
+            .collect();
+        words.push(word);
     }
 
     assert_eq!(
