@@ -201,7 +201,9 @@ fn write_tallies(source: &mut String, tallies: &[Vec<Locus>]) {
 /// `EXCEPTION_WORDS`, word `e` from `EXCEPTION_WORD_STARTS[e]` to
 /// `EXCEPTION_WORD_STARTS[e + 1]`, and its break positions (bytes before
 /// the break) from `EXCEPTION_BREAK_STARTS[e]` to
-/// `EXCEPTION_BREAK_STARTS[e + 1]` in `EXCEPTION_BREAKS`.
+/// `EXCEPTION_BREAK_STARTS[e + 1]` in `EXCEPTION_BREAKS`. The words that
+/// start with byte `b` are those from `EXCEPTION_FIRST_BYTE_STARTS[b]` to
+/// `EXCEPTION_FIRST_BYTE_STARTS[b + 1]`.
 fn write_exceptions(source: &mut String, exceptions: &HashMap<String, Vec<usize>>) {
     let sorted: BTreeMap<&String, &Vec<usize>> = exceptions.iter().collect();
     let mut words = String::new();
@@ -221,8 +223,23 @@ fn write_exceptions(source: &mut String, exceptions: &HashMap<String, Vec<usize>
         "exception words fit in u16"
     );
 
+    // The words are sorted, so those that start with one byte are a range.
+    let mut first_byte_starts = [0usize; 257];
+    for word in exceptions.keys() {
+        first_byte_starts[usize::from(word.as_bytes()[0]) + 1] += 1;
+    }
+    for byte in 1..first_byte_starts.len() {
+        first_byte_starts[byte] += first_byte_starts[byte - 1];
+    }
+
     writeln!(source, "static EXCEPTION_WORDS: &str = {words:?};\n").unwrap();
     write_array(source, "EXCEPTION_WORD_STARTS", "u16", &word_starts);
+    write_array(
+        source,
+        "EXCEPTION_FIRST_BYTE_STARTS",
+        "u16",
+        &first_byte_starts,
+    );
     write_array(source, "EXCEPTION_BREAK_STARTS", "u16", &break_starts);
     write_array(source, "EXCEPTION_BREAKS", "u8", &breaks);
 }

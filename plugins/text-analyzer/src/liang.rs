@@ -19,8 +19,9 @@ const STACK_WORD_BYTES: usize = 64;
 /// Returns the breaks of an exception word, as byte offsets of the
 /// character after each break, or `None` when `word` is not an exception.
 pub(crate) fn exception_breaks(word: &str) -> Option<&'static [u8]> {
-    let count = EXCEPTION_WORD_STARTS.len() - 1;
-    let (mut low, mut high) = (0, count);
+    let first_byte = usize::from(*word.as_bytes().first()?);
+    let mut low = usize::from(EXCEPTION_FIRST_BYTE_STARTS[first_byte]);
+    let mut high = usize::from(EXCEPTION_FIRST_BYTE_STARTS[first_byte + 1]);
     while low < high {
         let middle = low + (high - low) / 2;
         let start = usize::from(EXCEPTION_WORD_STARTS[middle]);
