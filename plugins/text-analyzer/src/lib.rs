@@ -40,22 +40,22 @@
 //!
 //! The hyphenation patterns are static tables in the component, which
 //! `build.rs` generates, so a run loads no dictionary. A run on a one-line
-//! note costs about 130,000 fuel units. Hyphenation is the costly step per
-//! word: roughly 900 to 1,300 fuel units per byte of a distinct word (an
+//! note costs about 140,000 fuel units. Hyphenation is the costly step per
+//! word: roughly 800 to 1,300 fuel units per byte of a distinct word (an
 //! estimate from the corpus words and the runs below). So the plugin
 //! hyphenates each distinct word once and rejects a note whose distinct
 //! words exceed [`MAX_VOCABULARY_BYTES`] in total. Such a run ends with a
 //! plugin error that names the limit, never with partial figures. On the
 //! stress notes of `plugins/quality/compare.py --limits` (1,000,000 bytes,
-//! default limits), the plugin used at most 28 % of the default fuel
+//! default limits), the plugin used at most 27 % of the default fuel
 //! budget of 1,000,000,000 units:
 //!
 //! | note | outcome | fuel |
 //! | --- | --- | ---: |
-//! | the corpus, repeated | ok | 208 M |
-//! | 200,000 generated words on one line | ok | 229 M |
-//! | random words | vocabulary limit error | 115 M |
-//! | 128 KiB of distinct words, repeated | ok | 274 M |
+//! | the corpus, repeated | ok | 206 M |
+//! | 200,000 generated words on one line | ok | 225 M |
+//! | random words | vocabulary limit error | 105 M |
+//! | 128 KiB of distinct words, repeated | ok | 265 M |
 //!
 //! Two English documents of 1 MB that were measured (Vim 9.0's
 //! `version8.txt` and `version9.txt` help files) have about 100 KB of
