@@ -54,6 +54,26 @@ pub struct RunSlot {
     _permit: OwnedSemaphorePermit,
 }
 
+/// A request's place in the queue; dropping it leaves the queue.
+struct QueuePlace<'a> {
+    queued: &'a AtomicUsize,
+    /// Requests that were queued before this one entered.
+    ahead: usize,
+}
+
+impl<'a> QueuePlace<'a> {
+    fn enter(queued: &'a AtomicUsize) -> Self {
+        let ahead = queued.fetch_add(1, Ordering::SeqCst);
+        Self { queued, ahead }
+    }
+}
+
+impl Drop for QueuePlace<'_> {
+    fn drop(&mut self) {
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl RunSlots {
     /// Creates slots with `limits`; `max_concurrent` of 0 is raised to 1.
     pub fn new(limits: SlotLimits) -> Self {
@@ -74,8 +94,10 @@ impl RunSlots {
             return Ok(RunSlot { _permit: permit });
         }
 
-        if self.queued.fetch_add(1, Ordering::SeqCst) >= self.limits.max_queued {
-            self.queued.fetch_sub(1, Ordering::SeqCst);
+        // The guard leaves the queue however the wait ends, including when
+        // the caller's future is dropped because its client went away.
+        let place = QueuePlace::enter(&self.queued);
+        if place.ahead >= self.limits.max_queued {
             return Err(Busy);
         }
         let waited = tokio::time::timeout(
@@ -83,7 +105,7 @@ impl RunSlots {
             Arc::clone(&self.semaphore).acquire_owned(),
         )
         .await;
-        self.queued.fetch_sub(1, Ordering::SeqCst);
+        drop(place);
 
         match waited {
             Ok(Ok(permit)) => Ok(RunSlot { _permit: permit }),
@@ -141,6 +163,33 @@ mod tests {
         let _taken = slots.acquire().await.expect("slot");
         assert!(slots.acquire().await.is_err());
         assert_eq!(slots.queued(), 0);
+    }
+
+    #[tokio::test]
+    async fn cancelled_waiter_leaves_the_queue() {
+        let slots = Arc::new(RunSlots::new(SlotLimits {
+            max_concurrent: 1,
+            max_queued: 1,
+            queue_wait: Duration::from_secs(30),
+        }));
+        let _taken = slots.acquire().await.expect("slot");
+        let waiter = tokio::spawn({
+            let slots = Arc::clone(&slots);
+            async move { slots.acquire().await.map(drop) }
+        });
+        while slots.queued() == 0 {
+            tokio::task::yield_now().await;
+        }
+
+        waiter.abort();
+        let _ = waiter.await;
+
+        assert_eq!(slots.queued(), 0);
+        let second_waiter = tokio::time::timeout(Duration::from_millis(50), slots.acquire());
+        assert!(
+            second_waiter.await.is_err(),
+            "a new request must wait in the freed queue place, not be turned away"
+        );
     }
 
     #[tokio::test]
