@@ -333,7 +333,11 @@ async fn zygote_without_slots_sends_code() {
         .await
         .unwrap();
 
-    assert!(output(&report).contains("\"words\":1"), "{}", output(&report));
+    assert!(
+        output(&report).contains("\"words\":1"),
+        "{}",
+        output(&report)
+    );
     assert_eq!(runner.worker_mode(), WorkerMode::Zygote);
     assert!(!runner.is_loaded(key(1), stack()).await);
 }
