@@ -129,11 +129,19 @@ pub(crate) async fn exchange(
             read_bounded(stdout, max_stdout),
             read_bounded(stderr, max_stderr),
         );
+        let (stdout, stderr) = (stdout?, stderr?);
+        // As in zygote mode, a worker that closed its output after a whole
+        // response is done; the kernel's teardown of its address space and
+        // namespaces is not waited for. Dropping `child` kills it if it is
+        // still exiting, and Tokio reaps it in the background.
+        if !stdout.overflowed && sandbox_protocol::is_whole_frame(&stdout.bytes, max_stdout) {
+            return Ok(Finished::Responded { stdout });
+        }
         let status = child.wait().await?;
         Ok::<_, io::Error>(Finished::Exited {
             status,
-            stdout: stdout?,
-            stderr: stderr?,
+            stdout,
+            stderr,
         })
     };
 
