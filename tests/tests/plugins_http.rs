@@ -192,6 +192,57 @@ fn component_without_run() -> Vec<u8> {
     )
 }
 
+/// Each worker mode gives the same figures on a first run (code sent to
+/// the worker, or loaded into the zygote) and a second one (the zygote's
+/// loaded plugin, unless slots are off or the mode is spawn).
+async fn every_worker_mode_gives_same_figures(backend: Backend) {
+    let text = corpus(CORPUS_TEXT);
+    let expected = text_analyzer::readability::analyze(&text);
+    let modes: [&[(&str, &str)]; 3] = [
+        &[("SANDNOTES_WORKER_MODE", "zygote")],
+        &[
+            ("SANDNOTES_WORKER_MODE", "zygote"),
+            ("SANDNOTES_ZYGOTE_PLUGIN_SLOTS", "0"),
+        ],
+        &[("SANDNOTES_WORKER_MODE", "spawn")],
+    ];
+
+    for env in modes {
+        let deployment = Deployment::start(backend, env).await;
+        let token = deployment.client.new_user("alice", PASSWORD).await;
+        let note_id = deployment
+            .client
+            .create_note(&token, "Chapter 1", &text)
+            .await;
+        let plugin_id = deployment
+            .upload_ok(
+                &token,
+                "text-analyzer",
+                "private",
+                component("text-analyzer"),
+            )
+            .await;
+
+        for attempt in ["first", "second"] {
+            let run = deployment
+                .run(&token, &note_id, &plugin_id, Value::Null)
+                .await;
+            assert_eq!(
+                run.status,
+                StatusCode::OK,
+                "{env:?} {attempt}: {}",
+                run.text()
+            );
+            let figures = &run.json()["output"]["value"];
+            assert_eq!(figures["words"], expected.words, "{env:?} {attempt}");
+            assert_eq!(
+                figures["syllables"], expected.syllables,
+                "{env:?} {attempt}"
+            );
+        }
+    }
+}
+
 async fn text_analyzer_run_matches_native_figures(backend: Backend) {
     let deployment = Deployment::start(backend, &[]).await;
     let token = deployment.client.new_user("alice", PASSWORD).await;
@@ -671,6 +722,7 @@ async fn tampered_or_missing_artifact_is_rebuilt(backend: Backend) {
 }
 
 on_both_stores!(
+    every_worker_mode_gives_same_figures,
     tampered_or_missing_artifact_is_rebuilt,
     highlighted_html_keeps_token_classes,
     text_analyzer_run_matches_native_figures,
