@@ -8,7 +8,7 @@
 //! itself. The zygote forks a child onto those pipes and reports its pid,
 //! then its wait status.
 //!
-//! The zygote also holds a few deserialized plugins, each in a numbered
+//! The zygote also keeps a few deserialized plugins, each in a numbered
 //! slot. [`ZygoteCommand::Load`] carries a sealed memfd with precompiled
 //! code (see [`encode_load`]); the zygote deserializes it into the slot and
 //! answers [`ZygoteEvent::Loaded`]. A spawn that names a slot forks a child
@@ -49,7 +49,7 @@ pub enum ZygoteCommand {
     /// Kill the child of `job` with SIGKILL if it has not been reaped yet.
     Kill { job: u64 },
     /// Deserialize the precompiled code in the attached memfd into `slot`,
-    /// replacing what the slot held. `job` only matches the answer.
+    /// replacing what the slot held. `job` only matches the event sent back.
     Load { job: u64, slot: u16 },
 }
 
@@ -65,7 +65,7 @@ pub enum ZygoteEvent {
     /// The child of `job` was reaped; `wait_status` is the raw status from
     /// `waitpid`, as `ExitStatusExt::from_raw` takes it.
     Exited { job: u64, wait_status: i32 },
-    /// The load of `job` succeeded and its slot holds the plugin.
+    /// The load of `job` succeeded and its slot contains the plugin.
     Loaded { job: u64 },
     /// The load of `job` failed, and its slot is now empty. The zygote
     /// writes the reason to its stderr.

@@ -46,7 +46,7 @@ pub struct RunRequest {
 pub enum LoadedRun {
     /// The run took place.
     Finished(RunReport),
-    /// No zygote holds the plugin; the request comes back unused.
+    /// No zygote has the plugin loaded; the request comes back unused.
     NotLoaded(RunRequest),
 }
 
@@ -143,7 +143,7 @@ impl Runner {
         self.finish_run(finished, started.elapsed(), max_response)
     }
 
-    /// Whether the current zygote holds the plugin loaded under `key` for
+    /// Whether the current zygote has loaded the plugin under `key` for
     /// an engine with `wasm_stack_bytes`; always `false` in spawn mode.
     /// Another job may evict it before it is used, so
     /// [`Self::run_loaded`] checks again.
@@ -156,7 +156,7 @@ impl Runner {
 
     /// Runs `request` in a zygote child that inherits the plugin loaded
     /// under `key` (see [`Self::run_keyed`]); the request's `plugin` is
-    /// ignored. When no zygote holds that plugin, which is always the case
+    /// ignored. When no zygote has that plugin loaded, which is always the case
     /// in spawn mode, returns the request unused, without starting a
     /// process, so the caller can fetch the code and call
     /// [`Self::run_keyed`].

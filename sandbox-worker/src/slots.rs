@@ -1,8 +1,8 @@
-//! Plugins that a zygote holds deserialized, so that its children skip
+//! Plugins that a zygote keeps deserialized, so that its children skip
 //! building an engine and loading code.
 //!
 //! The gateway decides what goes in which slot and sends only precompiled
-//! code that it has authenticated. A slot never holds note data. A child
+//! code that it has authenticated. A slot never contains note data. A child
 //! keeps the one plugin it runs and drops the others right after the fork,
 //! which unmaps their code from its address space.
 
@@ -66,7 +66,7 @@ impl PluginSlots {
     }
 
     /// Takes the plugin in `slot` for a forked child and drops every other
-    /// slot, so the child's memory holds no other plugin's code. `None`
+    /// slot, so the child's memory maps no other plugin's code. `None`
     /// when the slot is empty.
     pub(crate) fn take_for_child(&mut self, slot: u16) -> Option<LoadedPlugin> {
         let prepared = self.slots.get_mut(usize::from(slot)).and_then(Option::take);

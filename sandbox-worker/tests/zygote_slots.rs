@@ -1,7 +1,7 @@
 //! Plugins loaded into the zygote's slots: a child inherits the loaded
 //! plugin and gets no code with its request, with the same guarantees as
 //! any other child. Code that fails to load falls back to being sent with
-//! the request, and spawn mode never holds a plugin.
+//! the request, and spawn mode never loads a plugin.
 
 mod common;
 
@@ -260,7 +260,7 @@ async fn loaded_run_after_zygote_kill_comes_back_unused() {
     )
     .unwrap();
     // The first attempt may see the dying zygote or the new one; neither
-    // holds the plugin, so the request comes back.
+    // has the plugin loaded, so the request comes back.
     let loaded = runner
         .run_loaded(key(1), request(PluginCode::Loaded, "One."))
         .await

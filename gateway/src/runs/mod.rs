@@ -217,7 +217,7 @@ impl PluginRuntime {
     }
 
     /// Returns the code to run the plugin `digest` with:
-    /// [`PluginCode::Loaded`] when the sandbox zygote holds it already, so
+    /// [`PluginCode::Loaded`] when the sandbox zygote has loaded it already, so
     /// the gateway reads and authenticates nothing, otherwise the
     /// authenticated precompiled code (see [`Self::precompiled`]).
     pub async fn plugin_code(
@@ -243,9 +243,10 @@ impl PluginRuntime {
     /// worker, or dropped (and zeroized) when the run is cancelled first.
     ///
     /// Precompiled code is loaded into the sandbox zygote under the
-    /// plugin's digest, so that later runs skip loading it. When the zygote
-    /// no longer holds a plugin that `code` says is loaded, the code is
-    /// fetched from `store` and the cache and sent with the request.
+    /// plugin's digest, so that later runs skip loading it. When `code` is
+    /// [`PluginCode::Loaded`] but the zygote has dropped that plugin since,
+    /// the code is fetched from `store` and the cache and sent with the
+    /// request.
     ///
     /// # Errors
     ///

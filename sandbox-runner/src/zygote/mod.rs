@@ -10,11 +10,11 @@
 //! child directly: the request, with the note, goes into the child's stdin
 //! pipe and never through the zygote.
 //!
-//! Each zygote process also holds up to
+//! Each zygote process also keeps up to
 //! [`crate::RunnerConfig::zygote_plugin_slots`] deserialized plugins,
 //! loaded from precompiled code that the runner passes in a memfd. A child
 //! forked for a loaded plugin skips building an engine and loading code;
-//! [`slots`] records which slot holds what.
+//! [`slots`] records what each slot contains.
 //!
 //! A zygote that dies is replaced on the next job. When no zygote has ever
 //! started on this host, the runner falls back to executing one worker
@@ -95,7 +95,7 @@ enum PendingJob {
     Load(Option<oneshot::Sender<bool>>),
 }
 
-/// How an attempt to start a child ended.
+/// Result of an attempt to start a child.
 enum Start {
     Started(StartedJob),
     /// The zygote died before the child started; nothing reached a child.
@@ -104,10 +104,10 @@ enum Start {
     DeadlineExceeded,
 }
 
-/// How an attempt to start a child for a loaded plugin ended.
+/// Result of an attempt to start a child for a loaded plugin.
 pub(crate) enum LoadedStart {
     Started(StartedJob),
-    /// No zygote holds the plugin, or the zygote died before the child
+    /// No zygote has the plugin loaded, or the zygote died before the child
     /// started. Nothing reached a child.
     NotLoaded,
     /// The child did not start within the deadline; it was killed.
@@ -122,7 +122,7 @@ struct ZygoteProcess {
     socket: OwnedFd,
     pending: PendingJobs,
     alive: Arc<AtomicBool>,
-    /// What each plugin slot of this process holds.
+    /// The plugin loaded in each slot of this process.
     slots: Arc<Mutex<SlotTable>>,
     /// Killed with SIGKILL when dropped.
     _child: Child,
@@ -202,7 +202,7 @@ impl Zygote {
             .map(Some)
     }
 
-    /// Whether the running zygote, if any, holds the plugin of `key` for an
+    /// Whether the running zygote, if any, has loaded the plugin of `key` for an
     /// engine with `wasm_stack_bytes`. Starts no zygote.
     pub(crate) async fn is_loaded(&self, key: CodeKey, wasm_stack_bytes: u64) -> bool {
         let current = self.current.lock().await;
@@ -213,10 +213,10 @@ impl Zygote {
     }
 
     /// Forks a child that inherits the plugin loaded under `key`, for an
-    /// engine with `wasm_stack_bytes`. The child holds a pin on the slot,
+    /// engine with `wasm_stack_bytes`. The child keeps a pin on the slot,
     /// so the plugin stays loaded until the job ends.
     ///
-    /// Returns [`LoadedStart::NotLoaded`] when no zygote holds the plugin,
+    /// Returns [`LoadedStart::NotLoaded`] when no zygote has the plugin loaded,
     /// or the zygote died before the child started. No request has been
     /// sent then, so the caller can run the job another way.
     pub(crate) async fn start_loaded(
@@ -242,11 +242,11 @@ impl Zygote {
     }
 
     /// Loads precompiled `code` into a slot of the current zygote under
-    /// `key`, unless it is there already. Returns whether the zygote holds
-    /// it now. `false` also covers a busy table (another job is loading
-    /// the code, or every slot is pinned) and a failed load, which the
-    /// zygote explains on its stderr; the caller then sends the code with
-    /// the request.
+    /// `key`, unless it is there already. Returns whether the zygote has
+    /// it loaded now. `false` also covers a busy table, where another job
+    /// is loading the code or every slot is pinned. It covers a failed load
+    /// too, which the zygote explains on its stderr. The caller then sends
+    /// the code with the request.
     pub(crate) async fn load(
         &self,
         key: CodeKey,
@@ -275,7 +275,7 @@ impl Zygote {
     }
 
     /// Sends one load command with the code in a memfd and waits for the
-    /// zygote's answer.
+    /// zygote's `Loaded` or `LoadFailed` event.
     async fn send_load(
         &self,
         zygote: &ZygoteProcess,
@@ -302,7 +302,7 @@ impl Zygote {
             Ok(Err(_)) => Err(zygote_exited()),
             Err(_elapsed) => Err(RunnerError::Io(io::Error::new(
                 io::ErrorKind::TimedOut,
-                "the sandbox zygote did not answer a load command in time",
+                "the sandbox zygote did not report the result of a load command in time",
             ))),
         }
     }
@@ -325,7 +325,7 @@ impl Zygote {
         }))
     }
 
-    /// Creates a job's pipes, asks `zygote` to fork a child onto them
+    /// Creates a job's pipes, sends `zygote` the command to fork a child onto them
     /// (inheriting the plugin in `slot`, if given) and waits up to
     /// `deadline` for the child to start.
     async fn start_job(

@@ -2,7 +2,7 @@
 //!
 //! The zygote handles commands in order, so a slot marked ready here
 //! (after its `Loaded` event) still contains that plugin when a later spawn
-//! names it. A slot is only reloaded while no run holds a [`SlotPin`] on
+//! names it. A slot is only reloaded while no run has a [`SlotPin`] on
 //! it, and a pin lasts until its run ends.
 
 use std::sync::{Arc, Mutex};
