@@ -35,6 +35,6 @@ pub use message::{
     PluginCode, Request, Response, RunOutcome, RunRequest, RunResponse,
 };
 pub use zygote::{
-    LOAD_DESCRIPTORS, LOAD_HEADER_LEN, SPAWN_DESCRIPTORS, ZYGOTE_MESSAGE_LEN, ZygoteCommand,
-    ZygoteEvent, ZygoteMessageError, decode_load, encode_load,
+    LOAD_DESCRIPTORS, LOAD_HEADER_LEN, MAX_PLUGIN_SLOTS, SPAWN_DESCRIPTORS, ZYGOTE_MESSAGE_LEN,
+    ZygoteCommand, ZygoteEvent, ZygoteMessageError, decode_load, encode_load,
 };

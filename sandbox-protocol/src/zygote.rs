@@ -9,7 +9,7 @@
 //! then its wait status.
 //!
 //! The zygote also keeps a few deserialized plugins, each in a numbered
-//! slot. [`ZygoteCommand::Load`] carries a sealed memfd with precompiled
+//! slot. [`ZygoteCommand::Load`] carries a memfd with precompiled
 //! code (see [`encode_load`]); the zygote deserializes it into the slot and
 //! answers [`ZygoteEvent::Loaded`]. A spawn that names a slot forks a child
 //! that inherits that plugin ready to instantiate, so the request it reads
@@ -31,6 +31,9 @@ pub const ZYGOTE_MESSAGE_LEN: usize = 16;
 /// Descriptors attached to a [`ZygoteCommand::Spawn`]: the child's stdin,
 /// stdout and stderr, in that order.
 pub const SPAWN_DESCRIPTORS: usize = 3;
+
+/// Plugin slots a zygote accepts: slot numbers run from 0 to 63.
+pub const MAX_PLUGIN_SLOTS: usize = 64;
 
 /// Descriptors attached to a [`ZygoteCommand::Load`]: one memfd holding
 /// the load payload.

@@ -91,15 +91,15 @@ extern "C" fn on_epoch_alarm(_signal: libc::c_int) {
     }
 }
 
-/// Arms a one-shot SIGALRM `deadline` from now whose handler advances the
-/// epoch of `engine`. A store whose epoch deadline is one tick away then
-/// traps once `deadline` has passed.
+/// Arms a SIGALRM every `deadline`, starting `deadline` from now, whose
+/// handler advances the epoch of `engine`. A store whose epoch deadline is
+/// one tick away then traps once `deadline` has passed.
 ///
-/// A single timer signal is cheaper than a thread that ticks the epoch:
-/// no thread start per run, and nothing to schedule while the guest runs.
-/// Call it after the code is
-/// loaded, so loading does not count against the deadline, and before the
-/// run filter, which forbids `rt_sigaction` and `setitimer`.
+/// A timer signal is cheaper than a thread that ticks the epoch: no thread
+/// start per run, and nothing to schedule while the guest runs. Call it
+/// after the code is loaded, so loading does not count against the
+/// deadline, and before the run filter, which forbids `rt_sigaction` and
+/// `setitimer`.
 pub(crate) fn arm_epoch_alarm(engine: &Engine, deadline: Duration) -> Result<()> {
     if ALARM_ENGINE.set(engine.clone()).is_err() {
         bail!("the epoch alarm was armed twice in one process");
@@ -117,15 +117,16 @@ pub(crate) fn arm_epoch_alarm(engine: &Engine, deadline: Duration) -> Result<()>
 
     // A zero value would disarm the timer, so the shortest deadline is 1 us.
     let deadline = deadline.max(Duration::from_micros(1));
+    let period = libc::timeval {
+        tv_sec: libc::time_t::try_from(deadline.as_secs()).unwrap_or(libc::time_t::MAX),
+        tv_usec: libc::suseconds_t::from(deadline.subsec_micros()),
+    };
+    // The alarm repeats, so a first signal that comes before the store sets
+    // its deadline (on a very slow start) does not leave the guest without
+    // one: the next signal, one period later, reaches it.
     let timer = libc::itimerval {
-        it_interval: libc::timeval {
-            tv_sec: 0,
-            tv_usec: 0,
-        },
-        it_value: libc::timeval {
-            tv_sec: libc::time_t::try_from(deadline.as_secs()).unwrap_or(libc::time_t::MAX),
-            tv_usec: libc::suseconds_t::from(deadline.subsec_micros()),
-        },
+        it_interval: period,
+        it_value: period,
     };
     // SAFETY: `timer` is a valid `itimerval`, and a null old value is
     // allowed.

@@ -12,12 +12,13 @@ use std::os::unix::fs::FileExt;
 use anyhow::{Context, Result, bail};
 use sandbox_protocol::{GuestLimits, LOAD_HEADER_LEN};
 use wasmtime::Engine;
+use zeroize::Zeroizing;
 
 use crate::engine;
 use crate::host::{HostState, PluginPre};
 
 /// Number of slots a zygote accepts; higher slot numbers are rejected.
-pub(crate) const MAX_SLOTS: usize = 64;
+pub(crate) const MAX_SLOTS: usize = sandbox_protocol::MAX_PLUGIN_SLOTS;
 
 /// A deserialized plugin, linked and ready to instantiate, and the engine
 /// it belongs to.
@@ -104,7 +105,9 @@ impl PluginSlots {
 }
 
 /// Reads the whole memfd from offset 0, rejecting more than `max_bytes`.
-fn read_bounded(memfd: OwnedFd, max_bytes: usize) -> Result<Vec<u8>> {
+/// The buffer is zeroized when dropped, so the zygote's freed heap, which
+/// every later child inherits, keeps no copy of a plugin's code.
+fn read_bounded(memfd: OwnedFd, max_bytes: usize) -> Result<Zeroizing<Vec<u8>>> {
     let file = std::fs::File::from(memfd);
     let length = file
         .metadata()
@@ -119,7 +122,7 @@ fn read_bounded(memfd: OwnedFd, max_bytes: usize) -> Result<Vec<u8>> {
     }
     // Positioned reads: the gateway's writes left the shared file offset
     // at the end.
-    let mut payload = vec![0; length];
+    let mut payload = Zeroizing::new(vec![0; length]);
     file.read_exact_at(&mut payload, 0)
         .context("failed to read the load payload")?;
     Ok(payload)

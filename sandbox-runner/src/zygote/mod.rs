@@ -49,7 +49,7 @@ use crate::process::{self, Finished};
 mod slots;
 
 pub use slots::CodeKey;
-use slots::{Reservation, SlotPin, SlotTable};
+use slots::{LoadReservation, Reservation, SlotPin, SlotTable};
 
 /// How long a new zygote may take to report that it is ready.
 const START_DEADLINE: Duration = Duration::from_secs(10);
@@ -263,6 +263,7 @@ impl Zygote {
             Reservation::Load(slot) => slot,
         };
 
+        let reservation = LoadReservation::new(&zygote.slots, slot);
         let loaded = self
             .send_load(&zygote, slot, wasm_stack_bytes, code)
             .await
@@ -270,7 +271,7 @@ impl Zygote {
                 tracing::warn!(%error, pid = zygote.pid, slot, "failed to load a plugin into the sandbox zygote");
                 false
             });
-        slots::lock(&zygote.slots).finish_load(slot, loaded);
+        reservation.finish(loaded);
         Ok(loaded)
     }
 
@@ -546,6 +547,10 @@ impl StartedJob {
             // so the kernel's teardown of its address space, which comes
             // before its exit status, is not waited for.
             if !stdout.overflowed && sandbox_protocol::is_whole_frame(&stdout.bytes, max_stdout) {
+                // A worker that escaped wasmtime could respond and then
+                // linger; the kill makes sure it ends with its run. The
+                // zygote only kills a child it has not reaped yet.
+                zygote.send(ZygoteCommand::Kill { job }, &[])?;
                 return Ok(Finished::Responded { stdout });
             }
             let wait_status = (&mut exited).await.map_err(|_| zygote_exited())?;

@@ -47,7 +47,7 @@ pub(crate) struct SlotTable {
 impl SlotTable {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            slots: vec![Slot::default(); capacity.min(usize::from(u16::MAX))],
+            slots: vec![Slot::default(); capacity.min(sandbox_protocol::MAX_PLUGIN_SLOTS)],
             engine_stack: None,
             clock: 0,
         }
@@ -140,6 +140,41 @@ impl SlotTable {
             } else {
                 *slot = Slot::default();
             }
+        }
+    }
+}
+
+/// A slot reserved for a load. Dropped without [`Self::finish`], for
+/// example when the caller's future is cancelled mid-load, it marks the slot
+/// empty, so the slot does not stay reserved for ever. A `Load` command
+/// still in flight then only fills a slot the table calls empty, which a
+/// later load overwrites, because the zygote handles commands in order.
+pub(crate) struct LoadReservation {
+    pub(crate) slot: u16,
+    table: Arc<Mutex<SlotTable>>,
+    finished: bool,
+}
+
+impl LoadReservation {
+    pub(crate) fn new(table: &Arc<Mutex<SlotTable>>, slot: u16) -> Self {
+        Self {
+            slot,
+            table: Arc::clone(table),
+            finished: false,
+        }
+    }
+
+    /// Records the end of the load, as [`SlotTable::finish_load`].
+    pub(crate) fn finish(mut self, loaded: bool) {
+        self.finished = true;
+        lock(&self.table).finish_load(self.slot, loaded);
+    }
+}
+
+impl Drop for LoadReservation {
+    fn drop(&mut self) {
+        if !self.finished {
+            lock(&self.table).finish_load(self.slot, false);
         }
     }
 }
@@ -250,6 +285,30 @@ mod tests {
             Reservation::Load(_)
         ));
         assert_eq!(table.pin(key(1), STACK), None);
+    }
+
+    #[test]
+    fn dropped_load_reservation_frees_its_slot() {
+        let table = Arc::new(Mutex::new(SlotTable::new(1)));
+        let Reservation::Load(slot) = lock(&table).reserve(key(1), STACK) else {
+            panic!("expected a slot");
+        };
+
+        drop(LoadReservation::new(&table, slot));
+
+        assert_eq!(lock(&table).reserve(key(2), STACK), Reservation::Load(slot));
+    }
+
+    #[test]
+    fn finished_load_reservation_keeps_its_plugin() {
+        let table = Arc::new(Mutex::new(SlotTable::new(1)));
+        let Reservation::Load(slot) = lock(&table).reserve(key(1), STACK) else {
+            panic!("expected a slot");
+        };
+
+        LoadReservation::new(&table, slot).finish(true);
+
+        assert!(lock(&table).contains(key(1), STACK));
     }
 
     #[test]
