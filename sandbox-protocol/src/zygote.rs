@@ -11,7 +11,7 @@
 //! The zygote also keeps a few deserialized plugins, each in a numbered
 //! slot. [`ZygoteCommand::Load`] carries a memfd with precompiled
 //! code (see [`encode_load`]); the zygote deserializes it into the slot and
-//! answers [`ZygoteEvent::Loaded`]. A spawn that names a slot forks a child
+//! replies with [`ZygoteEvent::Loaded`]. A spawn that names a slot forks a child
 //! that inherits that plugin ready to instantiate, so the request it reads
 //! carries [`crate::PluginCode::Loaded`] instead of the code. Plugin code
 //! is never note data, so the zygote still never holds a note.

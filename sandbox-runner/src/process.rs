@@ -131,7 +131,7 @@ pub(crate) async fn exchange(
         );
         let (stdout, stderr) = (stdout?, stderr?);
         // As in zygote mode, a worker that closed its output after a whole
-        // response is done; the kernel's teardown of its address space and
+        // response is done. The kernel's teardown of its address space and
         // namespaces is not waited for. Dropping `child` kills it if it is
         // still exiting, and Tokio reaps it in the background.
         if !stdout.overflowed && sandbox_protocol::is_whole_frame(&stdout.bytes, max_stdout) {

@@ -205,9 +205,8 @@ impl Runner {
 
     /// Runs `request`, whose plugin is precompiled code identified by
     /// `key`. In zygote mode the code is first loaded into a slot of the
-    /// zygote, unless it is there already, and the child inherits it
-    /// there; later runs can then use [`Self::run_loaded`] without the
-    /// code. When no slot is free, or in spawn mode, this is [`Self::run`].
+    /// zygote, unless it is there already, and the child inherits it. Later
+    /// runs can then use [`Self::run_loaded`] without the code. When no slot is free, or in spawn mode, this is [`Self::run`].
     ///
     /// Loading the code runs the zygote's deserializer on it outside any
     /// seccomp filter, so `key` must name code the caller has

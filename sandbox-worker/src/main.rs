@@ -61,7 +61,7 @@ use sandbox_protocol::{
 use crate::probe::ForbiddenSyscall;
 use crate::slots::LoadedPlugin;
 
-/// How this process came to serve a job.
+/// The way this process was started for its job.
 enum Job {
     /// Executed for this one job: it applies every confinement layer itself.
     Executed,

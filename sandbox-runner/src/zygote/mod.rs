@@ -548,9 +548,13 @@ impl StartedJob {
             // before its exit status, is not waited for.
             if !stdout.overflowed && sandbox_protocol::is_whole_frame(&stdout.bytes, max_stdout) {
                 // A worker that escaped wasmtime could respond and then
-                // linger; the kill makes sure it ends with its run. The
-                // zygote only kills a child it has not reaped yet.
-                zygote.send(ZygoteCommand::Kill { job }, &[])?;
+                // linger, so the kill makes sure it ends with its run. The
+                // zygote only kills a child it has not reaped yet. A failed
+                // send means the zygote is gone, and its children die with
+                // it, so the response stands.
+                if let Err(error) = zygote.send(ZygoteCommand::Kill { job }, &[]) {
+                    tracing::debug!(%error, job, "failed to send the kill after a response");
+                }
                 return Ok(Finished::Responded { stdout });
             }
             let wait_status = (&mut exited).await.map_err(|_| zygote_exited())?;
