@@ -1,23 +1,34 @@
 //! HTTP load against the real `gateway` binary on loopback.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
+use bytes::Bytes;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::json;
 
+use crate::client::{Connection, RequestTemplate};
 use crate::load;
 use crate::notes::TITLE;
 use crate::process::GatewayProcess;
 use crate::stats::Samples;
 
+/// Password of every benchmark user.
+const PASSWORD: &str = "correct horse battery staple";
+
 /// A gateway started for the benchmark, with one signed-in user.
+///
+/// Set-up calls use reqwest; the measured loops use [`Connection`], one
+/// keep-alive connection per load task.
 pub struct Gateway {
     process: GatewayProcess,
     client: Client,
     token: Arc<str>,
+    /// Numbers the users signed up for note create loads.
+    next_user: AtomicU64,
 }
 
 impl Gateway {
@@ -43,35 +54,12 @@ impl Gateway {
         let process = GatewayProcess::start(binary, data_dir, database_url, &env).await?;
 
         let client = Client::new();
-        let credentials =
-            json!({ "username": "bench", "password": "correct horse battery staple" });
-        let signup = client
-            .post(process.url("/v1/auth/signup"))
-            .json(&credentials)
-            .send()
-            .await?;
-        ensure!(
-            signup.status() == StatusCode::CREATED,
-            "signup failed: {}",
-            signup.status()
-        );
-        let login: serde_json::Value = client
-            .post(process.url("/v1/auth/login"))
-            .json(&credentials)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let token = login["access_token"]
-            .as_str()
-            .context("the login response has no access_token")?
-            .into();
-
+        let token = sign_up(&client, &process, "bench").await?.into();
         Ok(Self {
             process,
             client,
             token,
+            next_user: AtomicU64::new(0),
         })
     }
 
@@ -117,25 +105,37 @@ impl Gateway {
         Ok(created["id"].as_str().context("no plugin id")?.to_owned())
     }
 
-    /// Measures `POST /v1/notes` with `body` as the note body.
+    /// Measures `POST /v1/notes` with `body` as the note body. Each load
+    /// task creates notes as its own user, signed up here, so that creates
+    /// from different tasks do not wait on one user's note count.
     pub async fn measure_create(
         &self,
         body: &str,
         concurrency: usize,
         duration: Duration,
     ) -> Result<Samples> {
-        let client = self.client.clone();
-        let url = Arc::<str>::from(self.process.url("/v1/notes"));
-        let token = Arc::clone(&self.token);
-        let body = Arc::<str>::from(body);
-        load::drive(concurrency, duration, move |_| {
-            let (client, url, token, body) =
-                (client.clone(), url.clone(), token.clone(), body.clone());
-            async move {
-                create_note(&client, &url, &token, &body).await?;
-                Ok(())
-            }
-        })
+        let json_body = Bytes::from(json!({ "title": TITLE, "body": body }).to_string());
+        let mut states = Vec::with_capacity(concurrency);
+        for _ in 0..concurrency.max(1) {
+            let number = self.next_user.fetch_add(1, Ordering::Relaxed);
+            let token = sign_up(&self.client, &self.process, &format!("create-{number}")).await?;
+            let template = RequestTemplate::new(
+                Method::POST,
+                "/v1/notes",
+                &token,
+                Some(json_body.clone()),
+                StatusCode::CREATED,
+            )?;
+            states.push((self.connect().await?, template));
+        }
+        load::drive_with_state(
+            states,
+            duration,
+            |(mut connection, template), _| async move {
+                connection.send(&template).await?;
+                Ok((connection, template))
+            },
+        )
         .await
     }
 
@@ -146,18 +146,18 @@ impl Gateway {
         concurrency: usize,
         duration: Duration,
     ) -> Result<Samples> {
-        let urls: Arc<[String]> = note_ids
+        let paths: Vec<String> = note_ids
             .iter()
-            .map(|id| self.process.url(&format!("/v1/notes/{id}")))
+            .map(|id| format!("/v1/notes/{id}"))
             .collect();
-        self.measure_requests(Method::GET, urls, None, concurrency, duration)
+        self.measure_requests(Method::GET, &paths, None, concurrency, duration)
             .await
     }
 
     /// Measures `GET /v1/notes`: the first page, 50 notes by default.
     pub async fn measure_list(&self, concurrency: usize, duration: Duration) -> Result<Samples> {
-        let urls: Arc<[String]> = vec![self.process.url("/v1/notes")].into();
-        self.measure_requests(Method::GET, urls, None, concurrency, duration)
+        let paths = ["/v1/notes".to_owned()];
+        self.measure_requests(Method::GET, &paths, None, concurrency, duration)
             .await
     }
 
@@ -169,10 +169,9 @@ impl Gateway {
         concurrency: usize,
         duration: Duration,
     ) -> Result<Samples> {
-        let urls: Arc<[String]> =
-            vec![self.process.url(&format!("/v1/notes/{note_id}/runs"))].into();
-        let body = json!({ "plugin_id": plugin_id }).to_string();
-        self.measure_requests(Method::POST, urls, Some(body.into()), concurrency, duration)
+        let paths = [format!("/v1/notes/{note_id}/runs")];
+        let body = Bytes::from(json!({ "plugin_id": plugin_id }).to_string());
+        self.measure_requests(Method::POST, &paths, Some(body), concurrency, duration)
             .await
     }
 
@@ -203,24 +202,75 @@ impl Gateway {
         Ok(())
     }
 
+    /// Measures `method` requests with `json_body` from `concurrency` load
+    /// tasks as the benchmark user, cycling through `paths`; every response
+    /// must be 200 OK.
     async fn measure_requests(
         &self,
         method: Method,
-        urls: Arc<[String]>,
-        body: Option<Arc<str>>,
+        paths: &[String],
+        json_body: Option<Bytes>,
         concurrency: usize,
         duration: Duration,
     ) -> Result<Samples> {
-        let client = self.client.clone();
-        let token = Arc::clone(&self.token);
-        load::drive(concurrency, duration, move |number| {
-            let (client, method, token, body) =
-                (client.clone(), method.clone(), token.clone(), body.clone());
-            let url = urls[number as usize % urls.len()].clone();
-            async move { send(&client, method, &url, &token, body.as_deref()).await }
+        let templates = paths
+            .iter()
+            .map(|path| {
+                RequestTemplate::new(
+                    method.clone(),
+                    path,
+                    &self.token,
+                    json_body.clone(),
+                    StatusCode::OK,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let templates = Arc::<[RequestTemplate]>::from(templates);
+        let mut states = Vec::with_capacity(concurrency);
+        for _ in 0..concurrency.max(1) {
+            states.push(self.connect().await?);
+        }
+        load::drive_with_state(states, duration, move |mut connection, number| {
+            let templates = Arc::clone(&templates);
+            async move {
+                let template = &templates[number as usize % templates.len()];
+                connection.send(template).await?;
+                Ok(connection)
+            }
         })
         .await
     }
+
+    async fn connect(&self) -> Result<Connection> {
+        Connection::open(self.process.address()).await
+    }
+}
+
+/// Signs up `username` and logs in; returns the access token.
+async fn sign_up(client: &Client, process: &GatewayProcess, username: &str) -> Result<String> {
+    let credentials = json!({ "username": username, "password": PASSWORD });
+    let signup = client
+        .post(process.url("/v1/auth/signup"))
+        .json(&credentials)
+        .send()
+        .await?;
+    ensure!(
+        signup.status() == StatusCode::CREATED,
+        "signup of {username} failed: {}",
+        signup.status()
+    );
+    let login: serde_json::Value = client
+        .post(process.url("/v1/auth/login"))
+        .json(&credentials)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let token = login["access_token"]
+        .as_str()
+        .context("the login response has no access_token")?;
+    Ok(token.to_owned())
 }
 
 async fn create_note(client: &Client, url: &str, token: &str, body: &str) -> Result<String> {

@@ -214,10 +214,14 @@ async fn http_section(cli: &Cli, binaries: &std::path::Path, corpus: &Corpus) ->
 
     println!("## HTTP API against raw sqlx\n");
     println!(
-        "Closed loop for {:.1} s per row. Note create and get use a {} body. \
-         Latencies in microseconds, throughput in operations per second; the \
-         ratio is the gateway's throughput over the raw sqlx throughput at the \
-         same concurrency.\n",
+        "Closed loop for {:.1} s per row. Each load task keeps one HTTP/1.1 \
+         keep-alive connection (hyper's low-level client) and sends its next \
+         request when the previous response is read. Note create and get use a \
+         {} body; note create runs as one user per load task, so creates from \
+         different tasks do not wait on one user's note count. Latencies in \
+         microseconds, throughput in operations per second; the ratio is the \
+         gateway's throughput over the raw sqlx throughput at the same \
+         concurrency.\n",
         cli.load_seconds,
         size_label(CRUD_BODY_BYTES)
     );

@@ -1,6 +1,7 @@
 //! The `gateway` binary started on a free loopback port, and throwaway
 //! PostgreSQL databases.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -24,6 +25,7 @@ pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test"
 /// A running gateway, killed on drop.
 pub struct GatewayProcess {
     child: Child,
+    address: SocketAddr,
     base_url: String,
 }
 
@@ -78,11 +80,19 @@ impl GatewayProcess {
         .await
         .context("the gateway did not log its address in time")??;
 
+        let address: SocketAddr = address
+            .parse()
+            .with_context(|| format!("the gateway logged an invalid address {address:?}"))?;
+
         // Keep draining the log so the gateway never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        // Copying the bytes away without splitting them into lines keeps
+        // the harness's share of the CPU small under load.
+        let mut log = lines.into_inner();
+        tokio::spawn(async move { tokio::io::copy_buf(&mut log, &mut tokio::io::sink()).await });
 
         Ok(Self {
             child,
+            address,
             base_url: format!("http://{address}"),
         })
     }
@@ -90,6 +100,11 @@ impl GatewayProcess {
     /// The gateway's process id.
     pub fn pid(&self) -> Result<u32> {
         self.child.id().context("the gateway has exited")
+    }
+
+    /// The gateway's loopback address.
+    pub fn address(&self) -> SocketAddr {
+        self.address
     }
 
     /// Returns the full URL of `path`, which starts with `/`.
