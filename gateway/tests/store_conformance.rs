@@ -272,6 +272,39 @@ async fn concurrent_inserts_respect_note_limit(backend: Backend) {
     assert_eq!(store.list_notes(owner, None, 20).await.unwrap().len(), 5);
 }
 
+async fn insert_for_missing_owner_is_rejected(backend: Backend) {
+    let test_store = TestStore::new(backend).await;
+    let missing = UserId::new_random();
+
+    let inserted = test_store
+        .store
+        .insert_note(&new_note(missing, 1), 10)
+        .await
+        .unwrap();
+
+    assert!(!inserted);
+    assert!(
+        test_store
+            .store
+            .list_notes(missing, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn failed_insert_keeps_count(backend: Backend) {
+    let (test_store, owner) = store_with_user(backend, "alice").await;
+    let store = &test_store.store;
+    let note = new_note(owner, 1);
+    store.insert_note(&note, 10).await.unwrap();
+
+    let duplicate = store.insert_note(&note, 10).await;
+
+    assert!(duplicate.is_err(), "{duplicate:?}");
+    assert_eq!(store.count_notes(owner).await.unwrap(), 1);
+}
+
 async fn deleting_missing_note_keeps_count(backend: Backend) {
     let (test_store, owner) = store_with_user(backend, "alice").await;
     let store = &test_store.store;
@@ -316,6 +349,8 @@ on_both_stores!(
     count_covers_only_owner,
     insert_stops_at_note_limit,
     concurrent_inserts_respect_note_limit,
+    insert_for_missing_owner_is_rejected,
+    failed_insert_keeps_count,
     deleting_missing_note_keeps_count,
     reconnecting_keeps_data_and_migrations,
     ping_succeeds,

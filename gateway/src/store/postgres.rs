@@ -98,22 +98,20 @@ impl UserStore for PostgresStore {
 impl NoteStore for PostgresStore {
     async fn insert_note(&self, note: &NoteRecord, max_notes: u64) -> Result<bool, StoreError> {
         let max_notes = i64::try_from(max_notes).unwrap_or(i64::MAX);
-        let mut transaction = self.pool.begin().await?;
-        let counted = sqlx::query(
-            "UPDATE users SET note_count = note_count + 1 WHERE id = $1 AND note_count < $2",
-        )
-        .bind(note.owner.as_uuid())
-        .bind(max_notes)
-        .execute(&mut *transaction)
-        .await?;
-        if counted.rows_affected() == 0 {
-            // The limit is reached (or the owner is gone); the transaction
-            // is rolled back when dropped.
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO notes (id, owner_id, title_sealed, body_sealed, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+        // One statement, so one round trip that holds the owner's row lock
+        // only while it runs. The UPDATE locks the owner's row; a concurrent
+        // create waits for that lock and then rechecks `note_count < $7`
+        // against the committed count, so the limit stays exact. The INSERT
+        // reads only the UPDATE's RETURNING rows, so no row is inserted when
+        // the limit is reached or the owner is gone, and a failed INSERT
+        // rolls the count back with the statement.
+        let inserted = sqlx::query(
+            "WITH counted AS ( \
+                 UPDATE users SET note_count = note_count + 1 \
+                 WHERE id = $2 AND note_count < $7 RETURNING id \
+             ) \
+             INSERT INTO notes (id, owner_id, title_sealed, body_sealed, created_at, updated_at) \
+             SELECT $1, id, $3, $4, $5, $6 FROM counted",
         )
         .bind(note.id.as_uuid())
         .bind(note.owner.as_uuid())
@@ -121,10 +119,10 @@ impl NoteStore for PostgresStore {
         .bind(&note.body_sealed)
         .bind(note.created_at)
         .bind(note.updated_at)
-        .execute(&mut *transaction)
+        .bind(max_notes)
+        .execute(&self.pool)
         .await?;
-        transaction.commit().await?;
-        Ok(true)
+        Ok(inserted.rows_affected() == 1)
     }
 
     async fn count_notes(&self, owner: UserId) -> Result<u64, StoreError> {
