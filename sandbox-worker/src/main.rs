@@ -219,12 +219,15 @@ fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>, job: Job) -> 
         _ => None,
     };
 
-    let (engine, prepared) = match loaded {
+    let (engine, prepared, pristine) = match loaded {
         Some(LoadedPlugin {
-            engine, prepared, ..
+            engine,
+            prepared,
+            pristine,
+            ..
         }) => {
             confine::forbid_new_processes()?;
-            (engine, Ok(Ok(prepared)))
+            (engine, Ok(Ok(prepared)), pristine)
         }
         None => {
             let engine = engine::build(&request.guest)?;
@@ -236,7 +239,7 @@ fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>, job: Job) -> 
                 PluginCode::Loaded => Err(anyhow::anyhow!("no plugin was loaded for this worker")),
             };
             let prepared = component.map(|component| run::prepare(&engine, &component));
-            (engine, prepared)
+            (engine, prepared, None)
         }
     };
     engine::arm_epoch_alarm(
@@ -250,7 +253,7 @@ fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>, job: Job) -> 
     }
 
     let response = match prepared {
-        Ok(prepared) => run::run(&engine, prepared, request),
+        Ok(prepared) => run::run(&engine, prepared, pristine, request),
         Err(error) => run::invalid_plugin(&error),
     };
     Ok(Response::Run(response))

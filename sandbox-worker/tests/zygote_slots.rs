@@ -1,7 +1,8 @@
 //! Plugins loaded into the zygote's slots: a child inherits the loaded
-//! plugin and gets no code with its request, with the same guarantees as
-//! any other child. Code that fails to load falls back to being sent with
-//! the request, and spawn mode never loads a plugin.
+//! plugin, instantiated without fuel in the zygote, and gets no code with
+//! its request, with the same guarantees as any other child. Code that
+//! fails to load falls back to being sent with the request, and spawn mode
+//! never loads a plugin.
 
 mod common;
 
@@ -295,6 +296,125 @@ async fn loaded_loop_hits_epoch_deadline() {
 
     assert_eq!(keyed.outcome, RunOutcome::EpochDeadline, "{keyed:?}");
     assert_eq!(loaded.outcome, RunOutcome::EpochDeadline, "{loaded:?}");
+}
+
+#[tokio::test]
+async fn loaded_runs_start_from_the_same_memory() {
+    let runner = runner(WorkerMode::Zygote, 4, &[]);
+    let code = precompiled(&runner, "hostile-retention").await;
+    runner
+        .run_keyed(key(5), request(PluginCode::Precompiled(code), "first"))
+        .await
+        .unwrap();
+
+    for body in ["second", "third"] {
+        let LoadedRun::Finished(report) = runner
+            .run_loaded(key(5), request(PluginCode::Loaded, body))
+            .await
+            .unwrap()
+        else {
+            panic!("the loaded plugin did not run");
+        };
+        assert_eq!(output(&report), r#"{"previous":null}"#, "run on {body}");
+    }
+}
+
+#[tokio::test]
+async fn loaded_run_keeps_the_limits_of_its_request() {
+    let runner = runner(WorkerMode::Zygote, 4, &[]);
+    let code = precompiled(&runner, "text-analyzer").await;
+    runner
+        .run_keyed(key(6), request(PluginCode::Precompiled(code), "warm-up"))
+        .await
+        .unwrap();
+    let with_limits = |limits| RunRequest {
+        limits,
+        ..request(PluginCode::Loaded, "One sentence. Two sentences.")
+    };
+    let defaults = sandbox_runner::GuestLimits::default();
+
+    let starved = with_limits(sandbox_runner::GuestLimits {
+        fuel: 1_000,
+        ..defaults
+    });
+    // Less memory than the plugin's initial memory: the zygote's instance
+    // does not fit, and the child's own instantiation reports the limit.
+    let small_memory = with_limits(sandbox_runner::GuestLimits {
+        memory_bytes: 64 << 10,
+        ..defaults
+    });
+    let mut outcomes = Vec::new();
+    for request in [starved, small_memory, with_limits(defaults)] {
+        let LoadedRun::Finished(report) = runner.run_loaded(key(6), request).await.unwrap() else {
+            panic!("the loaded plugin did not run");
+        };
+        outcomes.push(report);
+    }
+
+    assert_eq!(
+        outcomes[0].outcome,
+        RunOutcome::FuelExhausted,
+        "{:?}",
+        outcomes[0]
+    );
+    assert_eq!(outcomes[0].fuel_used, 1_000);
+    assert_eq!(
+        outcomes[1].outcome,
+        RunOutcome::MemoryLimitExceeded {
+            limit_bytes: 64 << 10
+        },
+        "{:?}",
+        outcomes[1]
+    );
+    assert!(
+        output(&outcomes[2]).contains("\"words\":4"),
+        "{:?}",
+        outcomes[2]
+    );
+    assert!(
+        outcomes[2].memory_peak_bytes > 64 << 10,
+        "{:?}",
+        outcomes[2]
+    );
+}
+
+#[tokio::test]
+async fn start_function_does_not_run_in_the_zygote() {
+    let runner = runner(WorkerMode::Zygote, 4, &[]);
+    let code = runner
+        .compile(&common::wat_component("start-loop"))
+        .await
+        .expect("the plugin compiles");
+    let zygote = zygote_pid(&runner).await;
+    let limits = sandbox_runner::GuestLimits {
+        fuel: 1_000_000,
+        epoch_deadline_ms: 10_000,
+        ..sandbox_runner::GuestLimits::default()
+    };
+
+    let runs = async {
+        let keyed = RunRequest {
+            limits,
+            ..request(PluginCode::Precompiled(code), "note")
+        };
+        let keyed = runner.run_keyed(key(7), keyed).await.unwrap();
+        let loaded = RunRequest {
+            limits,
+            ..request(PluginCode::Loaded, "note")
+        };
+        let LoadedRun::Finished(loaded) = runner.run_loaded(key(7), loaded).await.unwrap() else {
+            panic!("the loaded plugin did not run");
+        };
+        (keyed, loaded)
+    };
+    // A zygote that ran the start function would never answer the load.
+    let (keyed, loaded) = tokio::time::timeout(Duration::from_secs(30), runs)
+        .await
+        .expect("the load and both runs finish");
+
+    assert_eq!(keyed.outcome, RunOutcome::FuelExhausted, "{keyed:?}");
+    assert_eq!(loaded.outcome, RunOutcome::FuelExhausted, "{loaded:?}");
+    assert_eq!(zygote_pid(&runner).await, zygote, "the zygote was replaced");
 }
 
 #[tokio::test]

@@ -53,6 +53,36 @@ pub fn component(name: &str) -> Vec<u8> {
     })
 }
 
+/// Turns `plugins/hostile-wat/NAME.wat`, a core module, into a component
+/// of the plugin world.
+pub fn wat_component(name: &str) -> Vec<u8> {
+    let root = workspace_root().join("plugins");
+    let path = root.join("hostile-wat").join(format!("{name}.wat"));
+    let mut module = wat::parse_file(&path)
+        .unwrap_or_else(|error| panic!("failed to parse {}: {error}", path.display()));
+
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve
+        .push_path(root.join("wit"))
+        .expect("the plugin WIT parses");
+    let world = resolve
+        .select_world(&[package], Some("plugin"))
+        .expect("the plugin world exists");
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .expect("the world's metadata embeds");
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .expect("the core module matches the world")
+        .validate(true)
+        .encode()
+        .expect("the component encodes")
+}
+
 /// Reads a text from the repository's `corpus/` folder.
 pub fn corpus(file_name: &str) -> String {
     let path = workspace_root().join("corpus").join(file_name);
