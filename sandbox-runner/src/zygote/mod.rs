@@ -38,7 +38,8 @@ use nix::sys::socket::{
     socketpair,
 };
 use sandbox_protocol::{ZYGOTE_MESSAGE_LEN, ZygoteCommand, ZygoteEvent};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Interest};
 use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
@@ -84,7 +85,7 @@ impl std::fmt::Debug for Zygote {
     }
 }
 
-/// A job's channels to the reader thread.
+/// A job's channels to the event reader.
 enum PendingJob {
     /// A child's pid (or fork errno), then its raw wait status.
     Child {
@@ -456,16 +457,18 @@ impl Zygote {
         let alive = Arc::new(AtomicBool::new(true));
         let (ready_sender, ready) = oneshot::channel();
         let reader_socket = socket.try_clone()?;
+        // SAFETY: the `OwnedFd` is open and owned by the `AsyncFd` until
+        // the reader drops it, so its descriptor stays the same socket.
+        #[allow(unsafe_code)]
+        let events = unsafe { AsyncFd::register_with_interest(reader_socket, Interest::READABLE) }
+            .map_err(io::Error::from)?;
         let reader = EventReader {
             pid,
-            socket: reader_socket,
             pending: Arc::clone(&pending),
             alive: Arc::clone(&alive),
             ready: Some(ready_sender),
         };
-        std::thread::Builder::new()
-            .name(format!("sandbox-zygote-{pid}"))
-            .spawn(move || reader.run())?;
+        tokio::spawn(reader.run(events));
 
         match tokio::time::timeout(START_DEADLINE, ready).await {
             Ok(Ok(())) => {}
@@ -612,24 +615,35 @@ impl ZygoteProcess {
     }
 }
 
-/// The thread that reads zygote events and hands them to waiting jobs.
-/// It runs on its own thread because the socket is blocking.
+/// The task that reads zygote events and hands them to waiting jobs.
+///
+/// It runs on the runtime that started the zygote, so an event wakes the
+/// waiting job without a hand-off between threads. When it ends, because
+/// the zygote closed the socket or the runtime shut down, every waiting job
+/// learns that the zygote is gone.
 struct EventReader {
     pid: u32,
-    socket: OwnedFd,
     pending: PendingJobs,
     alive: Arc<AtomicBool>,
     ready: Option<oneshot::Sender<()>>,
 }
 
 impl EventReader {
-    fn run(mut self) {
+    async fn run(mut self, events: AsyncFd<OwnedFd>) {
         let mut bytes = [0u8; ZYGOTE_MESSAGE_LEN];
         loop {
-            let length = match recv(self.socket.as_raw_fd(), &mut bytes, MsgFlags::empty()) {
+            // The socket stays blocking for the runner's sends, so each
+            // receive asks not to wait instead.
+            let received = events
+                .async_io(Interest::READABLE, |socket| {
+                    recv(socket.as_raw_fd(), &mut bytes, MsgFlags::MSG_DONTWAIT)
+                        .map_err(io::Error::from)
+                })
+                .await;
+            let length = match received {
                 Ok(0) => break,
                 Ok(length) => length,
-                Err(Errno::EINTR) => continue,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                 Err(error) => {
                     tracing::warn!(%error, pid = self.pid, "failed to read from the sandbox zygote");
                     break;
@@ -643,14 +657,6 @@ impl EventReader {
                 }
             }
         }
-
-        // Dropping the senders tells every waiting job that the zygote is
-        // gone; its children die with it (they asked for PR_SET_PDEATHSIG).
-        self.alive.store(false, Ordering::Relaxed);
-        self.pending
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .clear();
     }
 
     fn dispatch(&mut self, event: ZygoteEvent) {
@@ -695,6 +701,18 @@ impl EventReader {
                 }
             }
         }
+    }
+}
+
+impl Drop for EventReader {
+    fn drop(&mut self) {
+        // Dropping the senders tells every waiting job that the zygote is
+        // gone; its children die with it (they asked for PR_SET_PDEATHSIG).
+        self.alive.store(false, Ordering::Relaxed);
+        self.pending
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clear();
     }
 }
 
