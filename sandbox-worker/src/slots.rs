@@ -2,7 +2,7 @@
 //! building an engine and loading code.
 //!
 //! The gateway decides what goes in which slot and sends only precompiled
-//! code that it has authenticated. Each slot also holds the plugin
+//! code that it has authenticated. Each slot also contains the plugin
 //! instantiated once without fuel (see [`Pristine`]), so that children skip
 //! instantiation too. A slot never contains note data. A child keeps the
 //! one plugin it runs and drops the others right after the fork, which
@@ -81,10 +81,10 @@ impl PluginSlots {
     /// slot, so the child's memory maps no other plugin's code. `None`
     /// when the slot is empty.
     pub(crate) fn take_for_child(&mut self, slot: u16) -> Option<LoadedPlugin> {
-        let taken = self.slots.get_mut(usize::from(slot)).and_then(Option::take);
+        let kept = self.slots.get_mut(usize::from(slot)).and_then(Option::take);
         self.slots.clear();
         let (wasm_stack_bytes, engine) = self.engine.take()?;
-        let Slot { prepared, pristine } = taken?;
+        let Slot { prepared, pristine } = kept?;
         Some(LoadedPlugin {
             engine,
             prepared,

@@ -407,7 +407,7 @@ async fn start_function_does_not_run_in_the_zygote() {
         };
         (keyed, loaded)
     };
-    // A zygote that ran the start function would never answer the load.
+    // A zygote that ran the start function would never send `Loaded`.
     let (keyed, loaded) = tokio::time::timeout(Duration::from_secs(30), runs)
         .await
         .expect("the load and both runs finish");

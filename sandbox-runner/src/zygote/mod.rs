@@ -633,7 +633,7 @@ impl EventReader {
         let mut bytes = [0u8; ZYGOTE_MESSAGE_LEN];
         loop {
             // The socket stays blocking for the runner's sends, so each
-            // receive asks not to wait instead.
+            // receive passes `MSG_DONTWAIT` instead.
             let received = events
                 .async_io(Interest::READABLE, |socket| {
                     recv(socket.as_raw_fd(), &mut bytes, MsgFlags::MSG_DONTWAIT)
@@ -706,8 +706,9 @@ impl EventReader {
 
 impl Drop for EventReader {
     fn drop(&mut self) {
-        // Dropping the senders tells every waiting job that the zygote is
-        // gone; its children die with it (they asked for PR_SET_PDEATHSIG).
+        // Dropping the senders ends every waiting job's wait with an error:
+        // the zygote is gone, and its children die with it (they set
+        // PR_SET_PDEATHSIG).
         self.alive.store(false, Ordering::Relaxed);
         self.pending
             .lock()
