@@ -21,13 +21,13 @@ const PASSWORD: &str = "correct horse battery staple";
 
 /// A gateway started for the benchmark, with one signed-in user.
 ///
-/// Set-up calls use reqwest; the measured loops use [`Connection`], one
+/// Set-up calls use reqwest. The measured loops use [`Connection`], one
 /// keep-alive connection per load task.
 pub struct Gateway {
     process: GatewayProcess,
     client: Client,
     token: Arc<str>,
-    /// Numbers the users signed up for note create loads.
+    /// Counter that numbers the users signed up for note create loads.
     next_user: AtomicU64,
 }
 
@@ -203,8 +203,8 @@ impl Gateway {
     }
 
     /// Measures `method` requests with `json_body` from `concurrency` load
-    /// tasks as the benchmark user, cycling through `paths`; every response
-    /// must be 200 OK.
+    /// tasks as the benchmark user, cycling through `paths`. Any response
+    /// status other than 200 OK is an error.
     async fn measure_requests(
         &self,
         method: Method,
@@ -246,7 +246,7 @@ impl Gateway {
     }
 }
 
-/// Signs up `username` and logs in; returns the access token.
+/// Signs up `username`, logs in and returns the access token.
 async fn sign_up(client: &Client, process: &GatewayProcess, username: &str) -> Result<String> {
     let credentials = json!({ "username": username, "password": PASSWORD });
     let signup = client

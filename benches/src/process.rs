@@ -102,7 +102,7 @@ impl GatewayProcess {
         self.child.id().context("the gateway has exited")
     }
 
-    /// The gateway's loopback address.
+    /// Returns the gateway's loopback address.
     pub fn address(&self) -> SocketAddr {
         self.address
     }

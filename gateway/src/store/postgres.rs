@@ -99,12 +99,12 @@ impl NoteStore for PostgresStore {
     async fn insert_note(&self, note: &NoteRecord, max_notes: u64) -> Result<bool, StoreError> {
         let max_notes = i64::try_from(max_notes).unwrap_or(i64::MAX);
         // One statement, so one round trip that holds the owner's row lock
-        // only while it runs. The UPDATE locks the owner's row; a concurrent
-        // create waits for that lock and then rechecks `note_count < $7`
-        // against the committed count, so the limit stays exact. The INSERT
-        // reads only the UPDATE's RETURNING rows, so no row is inserted when
-        // the limit is reached or the owner is gone, and a failed INSERT
-        // rolls the count back with the statement.
+        // only while it runs. The UPDATE locks the owner's row, and a
+        // concurrent create waits for that lock and then rechecks
+        // `note_count < $7` against the committed count, so the limit stays
+        // exact. The INSERT reads only the UPDATE's RETURNING rows, so no
+        // row is inserted when the limit is reached or the owner is gone. A
+        // failed INSERT rolls the count back with the statement.
         let inserted = sqlx::query(
             "WITH counted AS ( \
                  UPDATE users SET note_count = note_count + 1 \
