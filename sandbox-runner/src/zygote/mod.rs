@@ -12,8 +12,9 @@
 //!
 //! Each zygote process also keeps up to
 //! [`crate::RunnerConfig::zygote_plugin_slots`] deserialized plugins,
-//! loaded from precompiled code that the runner passes in a memfd. A child
-//! forked for a loaded plugin skips building an engine and loading code;
+//! loaded from precompiled code that the runner passes in a memfd and
+//! instantiated once there without fuel. A child forked for a loaded
+//! plugin skips building an engine, loading code and instantiating;
 //! [`slots`] records what each slot contains.
 //!
 //! A zygote that dies is replaced on the next job. When no zygote has ever
