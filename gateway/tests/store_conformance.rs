@@ -319,6 +319,22 @@ async fn deleting_missing_note_keeps_count(backend: Backend) {
     assert_eq!(store.count_notes(owner).await.unwrap(), 1);
 }
 
+async fn deleting_other_owners_note_keeps_both_counts(backend: Backend) {
+    let (test_store, alice) = store_with_user(backend, "alice").await;
+    let store = &test_store.store;
+    let bob = new_user("bob");
+    store.create_user(&bob).await.unwrap();
+    let note = new_note(alice, 1);
+    store.insert_note(&note, 10).await.unwrap();
+
+    let deleted = store.delete_note(bob.id, note.id).await.unwrap();
+
+    assert!(!deleted);
+    assert_eq!(store.count_notes(alice).await.unwrap(), 1);
+    assert_eq!(store.count_notes(bob.id).await.unwrap(), 0);
+    assert!(store.get_note(alice, note.id).await.unwrap().is_some());
+}
+
 async fn reconnecting_keeps_data_and_migrations(backend: Backend) {
     let (test_store, owner) = store_with_user(backend, "alice").await;
     let note = new_note(owner, 1);
@@ -352,6 +368,7 @@ on_both_stores!(
     insert_for_missing_owner_is_rejected,
     failed_insert_keeps_count,
     deleting_missing_note_keeps_count,
+    deleting_other_owners_note_keeps_both_counts,
     reconnecting_keeps_data_and_migrations,
     ping_succeeds,
 );

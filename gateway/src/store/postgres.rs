@@ -207,21 +207,21 @@ impl NoteStore for PostgresStore {
     }
 
     async fn delete_note(&self, owner: UserId, id: NoteId) -> Result<bool, StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let result = sqlx::query("DELETE FROM notes WHERE id = $1 AND owner_id = $2")
-            .bind(id.as_uuid())
-            .bind(owner.as_uuid())
-            .execute(&mut *transaction)
-            .await?;
-        if result.rows_affected() == 0 {
-            return Ok(false);
-        }
-        sqlx::query("UPDATE users SET note_count = note_count - 1 WHERE id = $1")
-            .bind(owner.as_uuid())
-            .execute(&mut *transaction)
-            .await?;
-        transaction.commit().await?;
-        Ok(true)
+        // One statement: the count drops only for a row this DELETE removed,
+        // and both changes commit together.
+        let deleted: Option<(Uuid,)> = sqlx::query_as(
+            "WITH deleted AS ( \
+                 DELETE FROM notes WHERE id = $1 AND owner_id = $2 RETURNING owner_id \
+             ) \
+             UPDATE users SET note_count = note_count - 1 \
+             WHERE id = (SELECT owner_id FROM deleted) \
+             RETURNING id",
+        )
+        .bind(id.as_uuid())
+        .bind(owner.as_uuid())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(deleted.is_some())
     }
 }
 
