@@ -78,8 +78,8 @@ impl PluginSlots {
     }
 
     /// Takes the plugin in `slot` for a forked child and drops every other
-    /// slot, so the child's memory maps no other plugin's code. `None`
-    /// when the slot is empty.
+    /// slot, so the child's memory maps no other plugin's code or
+    /// instance. `None` when the slot is empty.
     pub(crate) fn take_for_child(&mut self, slot: u16) -> Option<LoadedPlugin> {
         let kept = self.slots.get_mut(usize::from(slot)).and_then(Option::take);
         self.slots.clear();

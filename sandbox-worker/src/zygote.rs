@@ -225,7 +225,8 @@ fn spawn_child(
     match forked {
         ForkResult::Parent { child } => Ok(child),
         ForkResult::Child => {
-            // Keep only this job's plugin: the others' code is unmapped.
+            // Keep only this job's plugin: the others' code and instances
+            // are unmapped.
             let loaded = match slot {
                 Some(slot) => slots.take_for_child(slot),
                 None => {
