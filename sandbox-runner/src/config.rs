@@ -53,11 +53,10 @@ pub struct RunnerConfig {
     /// mode with the fewest moving parts; the gateway selects the zygote.
     /// Engine fingerprint and self-check calls always execute a worker.
     pub worker_mode: WorkerMode,
-    /// Deserialized and instantiated plugins each zygote process keeps, so
-    /// that a run of one of them skips loading its code and instantiating.
-    /// Each costs the zygote the size of the plugin's precompiled code and
-    /// of the memory its instance starts with, plus a 64 MiB address space
-    /// reservation. Default 16; 0 turns the cache off.
+    /// Deserialized plugins each zygote process keeps, so that a run of one
+    /// of them skips loading its code. Each costs the zygote about the size
+    /// of the plugin's precompiled code in memory. Default 16; 0 turns the
+    /// cache off.
     pub zygote_plugin_slots: usize,
     /// Extra worker arguments. Default none. They must never carry a secret;
     /// tests use them to select the worker's diagnostic hooks.

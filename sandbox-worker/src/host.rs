@@ -41,33 +41,6 @@ impl HostState {
         }
     }
 
-    /// Store data for an instance created before any run: no note, and the
-    /// default limits until [`HostState::begin_run`] sets the run's.
-    pub(crate) fn before_run() -> Self {
-        Self::new(NoteContent::default(), &GuestLimits::default())
-    }
-
-    /// Gives a store made with [`HostState::before_run`] the note and the
-    /// limits of its run. Hands the note back, and changes nothing, when
-    /// instantiation already used more memory or table elements than
-    /// `limits` allow.
-    pub(crate) fn begin_run(
-        &mut self,
-        note: NoteContent,
-        limits: &GuestLimits,
-    ) -> Result<(), NoteContent> {
-        if !self
-            .limiter
-            .tighten(limits.memory_bytes, limits.table_elements)
-        {
-            return Err(note);
-        }
-        self.note = note;
-        self.log_limit_bytes = limits.log_bytes;
-        self.log_line_limit_bytes = usize::try_from(limits.log_line_bytes).unwrap_or(usize::MAX);
-        Ok(())
-    }
-
     /// Takes the log lines recorded so far, oldest first.
     pub(crate) fn take_logs(&mut self) -> Vec<LogLine> {
         std::mem::take(&mut self.logs)

@@ -27,8 +27,6 @@ pub(crate) struct GuestLimiter {
     table_limit_elements: usize,
     memory_bytes: usize,
     memory_peak_bytes: usize,
-    /// Largest table size permitted so far, in elements.
-    table_peak_elements: usize,
     /// Bytes added by the last permitted growth, undone if wasmtime then
     /// fails to grow the memory.
     last_growth_bytes: usize,
@@ -41,27 +39,8 @@ impl GuestLimiter {
             table_limit_elements: usize::try_from(table_limit_elements).unwrap_or(usize::MAX),
             memory_bytes: 0,
             memory_peak_bytes: 0,
-            table_peak_elements: 0,
             last_growth_bytes: 0,
         }
-    }
-
-    /// Replaces the limits with `memory_limit_bytes` and
-    /// `table_limit_elements`, keeping what the instance already uses.
-    /// Returns false, and changes nothing, when the memory or a table
-    /// already exceeds the new limits: an instance created under looser
-    /// limits must then not be used.
-    pub(crate) fn tighten(&mut self, memory_limit_bytes: u64, table_limit_elements: u64) -> bool {
-        let memory_limit_bytes = usize::try_from(memory_limit_bytes).unwrap_or(usize::MAX);
-        let table_limit_elements = usize::try_from(table_limit_elements).unwrap_or(usize::MAX);
-        if self.memory_peak_bytes > memory_limit_bytes
-            || self.table_peak_elements > table_limit_elements
-        {
-            return false;
-        }
-        self.memory_limit_bytes = memory_limit_bytes;
-        self.table_limit_elements = table_limit_elements;
-        true
     }
 
     /// Highest total linear memory seen, in bytes.
@@ -110,7 +89,6 @@ impl ResourceLimiter for GuestLimiter {
             }
             .into());
         }
-        self.table_peak_elements = self.table_peak_elements.max(desired);
         Ok(true)
     }
 }
@@ -161,32 +139,6 @@ mod tests {
             .unwrap();
 
         assert!(limiter.memory_growing(0, 4 * PAGE, None).unwrap());
-    }
-
-    #[test]
-    fn tighten_keeps_usage_within_new_limits() {
-        let mut limiter = GuestLimiter::new(8 * PAGE as u64, 100);
-        limiter.memory_growing(0, 2 * PAGE, None).unwrap();
-        limiter.table_growing(0, 10, None).unwrap();
-
-        assert!(limiter.tighten(3 * PAGE as u64, 10));
-
-        assert!(limiter.memory_growing(2 * PAGE, 4 * PAGE, None).is_err());
-        assert!(limiter.table_growing(10, 11, None).is_err());
-        assert_eq!(limiter.memory_peak_bytes(), 2 * PAGE as u64);
-    }
-
-    #[test]
-    fn tighten_below_usage_is_refused() {
-        let mut limiter = GuestLimiter::new(8 * PAGE as u64, 100);
-        limiter.memory_growing(0, 2 * PAGE, None).unwrap();
-        limiter.table_growing(0, 10, None).unwrap();
-
-        assert!(!limiter.tighten(PAGE as u64, 100));
-        assert!(!limiter.tighten(8 * PAGE as u64, 9));
-
-        // The old limits still hold.
-        assert!(limiter.memory_growing(2 * PAGE, 8 * PAGE, None).unwrap());
     }
 
     #[test]

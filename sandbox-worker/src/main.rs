@@ -219,15 +219,12 @@ fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>, job: Job) -> 
         _ => None,
     };
 
-    let (engine, prepared, pristine) = match loaded {
+    let (engine, prepared) = match loaded {
         Some(LoadedPlugin {
-            engine,
-            prepared,
-            pristine,
-            ..
+            engine, prepared, ..
         }) => {
             confine::forbid_new_processes()?;
-            (engine, Ok(Ok(prepared)), pristine)
+            (engine, Ok(Ok(prepared)))
         }
         None => {
             let engine = engine::build(&request.guest)?;
@@ -239,7 +236,7 @@ fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>, job: Job) -> 
                 PluginCode::Loaded => Err(anyhow::anyhow!("no plugin was loaded for this worker")),
             };
             let prepared = component.map(|component| run::prepare(&engine, &component));
-            (engine, prepared, None)
+            (engine, prepared)
         }
     };
     engine::arm_epoch_alarm(
@@ -253,7 +250,7 @@ fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>, job: Job) -> 
     }
 
     let response = match prepared {
-        Ok(prepared) => run::run(&engine, prepared, pristine, request),
+        Ok(prepared) => run::run(&engine, prepared, request),
         Err(error) => run::invalid_plugin(&error),
     };
     Ok(Response::Run(response))

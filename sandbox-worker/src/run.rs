@@ -2,9 +2,7 @@
 
 use std::time::Instant;
 
-use sandbox_protocol::{
-    GuestLimits, NoteContent, Output, OutputKind, RunOutcome, RunRequest, RunResponse,
-};
+use sandbox_protocol::{GuestLimits, Output, OutputKind, RunOutcome, RunRequest, RunResponse};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store};
 
@@ -22,80 +20,22 @@ pub(crate) fn prepare(
     PluginPre::new(linker.instantiate_pre(component)?)
 }
 
-/// A plugin instantiated before its run, with no note and no fuel.
-///
-/// A zygote makes one for each plugin it loads, and every child forked
-/// from it calls its own copy-on-write copy, so a run skips instantiation
-/// and still starts from the same memory as every other run of that
-/// plugin. No guest code has run in it: the store had no fuel, so a start
-/// function would have trapped on entry and left no instance.
-pub(crate) struct Pristine {
-    store: Store<HostState>,
-    plugin: Plugin,
-}
-
-impl Pristine {
-    /// Instantiates `prepared` under the default guest limits, without
-    /// fuel. `None` when instantiation fails or would run guest code; the
-    /// run then instantiates the plugin itself, under its own limits, and
-    /// reports why that fails.
-    pub(crate) fn instantiate(engine: &Engine, prepared: &PluginPre<HostState>) -> Option<Self> {
-        let mut store = Store::new(engine, HostState::before_run());
-        store.limiter(|state| &mut state.limiter);
-        store.set_fuel(0).ok()?;
-        // Nothing advances the epoch in a zygote; the child arms its own
-        // alarm and sets the deadline again in `begin_run`.
-        store.set_epoch_deadline(1);
-        let plugin = prepared.instantiate(&mut store).ok()?;
-        Some(Self { store, plugin })
-    }
-
-    /// Gives the instance the note, fuel, epoch deadline and limits of its
-    /// run. Hands the note back when the instance already uses more
-    /// memory or table elements than `limits` allow.
-    fn begin_run(
-        self,
-        note: NoteContent,
-        limits: &GuestLimits,
-    ) -> Result<(Store<HostState>, Plugin), NoteContent> {
-        let Self { mut store, plugin } = self;
-        if store.set_fuel(limits.fuel).is_err() {
-            return Err(note);
-        }
-        store.set_epoch_deadline(1);
-        store.data_mut().begin_run(note, limits)?;
-        Ok((store, plugin))
-    }
-}
-
-/// Calls the plugin's `run` export once: on `pristine` when there is one
-/// and it fits the request's limits, otherwise on a fresh instance of
-/// `prepared`. A plugin that failed to link ends as
-/// [`RunOutcome::InvalidPlugin`].
+/// Instantiates the plugin of `prepared` and calls its `run` export once.
+/// A plugin that failed to link ends as [`RunOutcome::InvalidPlugin`].
 pub(crate) fn run(
     engine: &Engine,
     prepared: wasmtime::Result<PluginPre<HostState>>,
-    pristine: Option<Pristine>,
     request: RunRequest,
 ) -> RunResponse {
     let RunRequest {
         guest, args, note, ..
     } = request;
 
+    let mut store = Store::new(engine, HostState::new(note, &guest));
+    store.limiter(|state| &mut state.limiter);
+
     let started = Instant::now();
-    let adopted = match pristine {
-        Some(pristine) => pristine.begin_run(note, &guest),
-        None => Err(note),
-    };
-    let (mut store, instance) = match adopted {
-        Ok((store, plugin)) => (store, Ok(plugin)),
-        Err(note) => {
-            let mut store = Store::new(engine, HostState::new(note, &guest));
-            store.limiter(|state| &mut state.limiter);
-            let instance = prepared.and_then(|prepared| instantiate(&mut store, &prepared, &guest));
-            (store, instance)
-        }
-    };
+    let instance = prepared.and_then(|prepared| instantiate(&mut store, &prepared, &guest));
     let outcome = match instance {
         Ok(plugin) => match plugin.call_run(&mut store, &args) {
             Ok(Ok(output)) => check_output(output, &guest),

@@ -2,11 +2,9 @@
 //! building an engine and loading code.
 //!
 //! The gateway decides what goes in which slot and sends only precompiled
-//! code that it has authenticated. Each slot also contains the plugin
-//! instantiated once without fuel (see [`Pristine`]), so that children skip
-//! instantiation too. A slot never contains note data. A child keeps the
-//! one plugin it runs and drops the others right after the fork, which
-//! unmaps their code and memories from its address space.
+//! code that it has authenticated. A slot never contains note data. A child
+//! keeps the one plugin it runs and drops the others right after the fork,
+//! which unmaps their code from its address space.
 
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::FileExt;
@@ -18,27 +16,19 @@ use zeroize::Zeroizing;
 
 use crate::engine;
 use crate::host::{HostState, PluginPre};
-use crate::run::Pristine;
 
 /// Number of slots a zygote accepts; higher slot numbers are rejected.
 pub(crate) const MAX_SLOTS: usize = sandbox_protocol::MAX_PLUGIN_SLOTS;
 
 /// A deserialized plugin, linked and ready to instantiate, and the engine
 /// it belongs to.
+#[derive(Clone)]
 pub(crate) struct LoadedPlugin {
     pub(crate) engine: Engine,
     pub(crate) prepared: PluginPre<HostState>,
-    /// The plugin instantiated in the zygote, unless that failed.
-    pub(crate) pristine: Option<Pristine>,
     /// `max_wasm_stack` of `engine`; a request with another stack limit
     /// cannot use this plugin.
     pub(crate) wasm_stack_bytes: u64,
-}
-
-/// One loaded plugin.
-struct Slot {
-    prepared: PluginPre<HostState>,
-    pristine: Option<Pristine>,
 }
 
 /// The zygote's engine and its slots.
@@ -46,7 +36,7 @@ struct Slot {
 pub(crate) struct PluginSlots {
     /// The engine and its stack limit, built on the first load.
     engine: Option<(u64, Engine)>,
-    slots: Vec<Option<Slot>>,
+    slots: Vec<Option<PluginPre<HostState>>>,
 }
 
 impl PluginSlots {
@@ -62,7 +52,7 @@ impl PluginSlots {
             bail!("slot {slot} is out of range; a zygote has {MAX_SLOTS} slots");
         }
         if self.slots.len() <= slot {
-            self.slots.resize_with(slot + 1, || None);
+            self.slots.resize(slot + 1, None);
         }
         self.slots[slot] = None;
 
@@ -72,23 +62,20 @@ impl PluginSlots {
         let component = engine::deserialize(&engine, code)?;
         let prepared = crate::run::prepare(&engine, &component)
             .map_err(|error| anyhow::anyhow!("failed to link the plugin: {error:#}"))?;
-        let pristine = Pristine::instantiate(&engine, &prepared);
-        self.slots[slot] = Some(Slot { prepared, pristine });
+        self.slots[slot] = Some(prepared);
         Ok(())
     }
 
     /// Takes the plugin in `slot` for a forked child and drops every other
-    /// slot, so the child's memory maps no other plugin's code or
-    /// instance. `None` when the slot is empty.
+    /// slot, so the child's memory maps no other plugin's code. `None`
+    /// when the slot is empty.
     pub(crate) fn take_for_child(&mut self, slot: u16) -> Option<LoadedPlugin> {
-        let kept = self.slots.get_mut(usize::from(slot)).and_then(Option::take);
+        let prepared = self.slots.get_mut(usize::from(slot)).and_then(Option::take);
         self.slots.clear();
         let (wasm_stack_bytes, engine) = self.engine.take()?;
-        let Slot { prepared, pristine } = kept?;
         Some(LoadedPlugin {
             engine,
-            prepared,
-            pristine,
+            prepared: prepared?,
             wasm_stack_bytes,
         })
     }

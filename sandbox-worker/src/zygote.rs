@@ -18,15 +18,14 @@
 //! seccomp, run, respond, exit. The rlimits and seccomp filters apply to
 //! each child and never to the zygote, which must go on forking.
 //!
-//! The zygote holds deserialized plugins in slots (see [`PluginSlots`]),
-//! each also instantiated once without fuel, so no guest code runs in the
-//! zygote. A spawn that names a slot hands that plugin to the child, which
-//! then skips building an engine, loading code and instantiating.
+//! The zygote holds deserialized plugins in slots (see [`PluginSlots`]);
+//! a spawn that names a slot hands that plugin to the child, which then
+//! skips building an engine and loading code.
 //!
 //! The zygote stays single-threaded, because only the forking thread
 //! survives `fork`: a lock held by another thread would stay locked in the
 //! child forever. Wasmtime starts no thread in it, because it only
-//! deserializes and instantiates code and never compiles.
+//! deserializes code and never compiles.
 //!
 //! The zygote exits when the gateway closes the socket, after killing its
 //! children. Each child asks the kernel for SIGKILL when the zygote dies,
@@ -225,8 +224,7 @@ fn spawn_child(
     match forked {
         ForkResult::Parent { child } => Ok(child),
         ForkResult::Child => {
-            // Keep only this job's plugin: the others' code and instances
-            // are unmapped.
+            // Keep only this job's plugin: the others' code is unmapped.
             let loaded = match slot {
                 Some(slot) => slots.take_for_child(slot),
                 None => {

@@ -1,8 +1,7 @@
 //! Plugins loaded into the zygote's slots: a child inherits the loaded
-//! plugin, instantiated without fuel in the zygote, and gets no code with
-//! its request, with the same guarantees as any other child. Code that
-//! fails to load falls back to being sent with the request, and spawn mode
-//! never loads a plugin.
+//! plugin and gets no code with its request, with the same guarantees as
+//! any other child. Code that fails to load falls back to being sent with
+//! the request, and spawn mode never loads a plugin.
 
 mod common;
 

@@ -12,9 +12,8 @@
 //!
 //! Each zygote process also keeps up to
 //! [`crate::RunnerConfig::zygote_plugin_slots`] deserialized plugins,
-//! loaded from precompiled code that the runner passes in a memfd and
-//! instantiated once there without fuel. A child forked for a loaded
-//! plugin skips building an engine, loading code and instantiating;
+//! loaded from precompiled code that the runner passes in a memfd. A child
+//! forked for a loaded plugin skips building an engine and loading code;
 //! [`slots`] records what each slot contains.
 //!
 //! A zygote that dies is replaced on the next job. When no zygote has ever
@@ -39,8 +38,7 @@ use nix::sys::socket::{
     socketpair,
 };
 use sandbox_protocol::{ZYGOTE_MESSAGE_LEN, ZygoteCommand, ZygoteEvent};
-use tokio::io::unix::AsyncFd;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Interest};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
@@ -86,7 +84,7 @@ impl std::fmt::Debug for Zygote {
     }
 }
 
-/// A job's channels to the event reader.
+/// A job's channels to the reader thread.
 enum PendingJob {
     /// A child's pid (or fork errno), then its raw wait status.
     Child {
@@ -458,18 +456,16 @@ impl Zygote {
         let alive = Arc::new(AtomicBool::new(true));
         let (ready_sender, ready) = oneshot::channel();
         let reader_socket = socket.try_clone()?;
-        // SAFETY: the `OwnedFd` is open and owned by the `AsyncFd` until
-        // the reader drops it, so its descriptor stays the same socket.
-        #[allow(unsafe_code)]
-        let events = unsafe { AsyncFd::register_with_interest(reader_socket, Interest::READABLE) }
-            .map_err(io::Error::from)?;
         let reader = EventReader {
             pid,
+            socket: reader_socket,
             pending: Arc::clone(&pending),
             alive: Arc::clone(&alive),
             ready: Some(ready_sender),
         };
-        tokio::spawn(reader.run(events));
+        std::thread::Builder::new()
+            .name(format!("sandbox-zygote-{pid}"))
+            .spawn(move || reader.run())?;
 
         match tokio::time::timeout(START_DEADLINE, ready).await {
             Ok(Ok(())) => {}
@@ -616,35 +612,24 @@ impl ZygoteProcess {
     }
 }
 
-/// The task that reads zygote events and hands them to waiting jobs.
-///
-/// It runs on the runtime that started the zygote, so an event wakes the
-/// waiting job without a hand-off between threads. When it ends, because
-/// the zygote closed the socket or the runtime shut down, every waiting job
-/// learns that the zygote is gone.
+/// The thread that reads zygote events and hands them to waiting jobs.
+/// It runs on its own thread because the socket is blocking.
 struct EventReader {
     pid: u32,
+    socket: OwnedFd,
     pending: PendingJobs,
     alive: Arc<AtomicBool>,
     ready: Option<oneshot::Sender<()>>,
 }
 
 impl EventReader {
-    async fn run(mut self, events: AsyncFd<OwnedFd>) {
+    fn run(mut self) {
         let mut bytes = [0u8; ZYGOTE_MESSAGE_LEN];
         loop {
-            // The socket stays blocking for the runner's sends, so each
-            // receive passes `MSG_DONTWAIT` instead.
-            let received = events
-                .async_io(Interest::READABLE, |socket| {
-                    recv(socket.as_raw_fd(), &mut bytes, MsgFlags::MSG_DONTWAIT)
-                        .map_err(io::Error::from)
-                })
-                .await;
-            let length = match received {
+            let length = match recv(self.socket.as_raw_fd(), &mut bytes, MsgFlags::empty()) {
                 Ok(0) => break,
                 Ok(length) => length,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(Errno::EINTR) => continue,
                 Err(error) => {
                     tracing::warn!(%error, pid = self.pid, "failed to read from the sandbox zygote");
                     break;
@@ -658,6 +643,14 @@ impl EventReader {
                 }
             }
         }
+
+        // Dropping the senders tells every waiting job that the zygote is
+        // gone; its children die with it (they asked for PR_SET_PDEATHSIG).
+        self.alive.store(false, Ordering::Relaxed);
+        self.pending
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clear();
     }
 
     fn dispatch(&mut self, event: ZygoteEvent) {
@@ -702,19 +695,6 @@ impl EventReader {
                 }
             }
         }
-    }
-}
-
-impl Drop for EventReader {
-    fn drop(&mut self) {
-        // Dropping the senders ends every waiting job's wait with an error:
-        // the zygote is gone, and its children die with it (they set
-        // PR_SET_PDEATHSIG).
-        self.alive.store(false, Ordering::Relaxed);
-        self.pending
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .clear();
     }
 }
 

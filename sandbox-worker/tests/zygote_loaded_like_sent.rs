@@ -1,6 +1,6 @@
-//! A loaded run calls the instance the zygote created without fuel, when
-//! there is one. Its outcome and figures must be those of a fresh
-//! instantiation in the child, under the run's rlimits and guest limits.
+//! A run of a plugin loaded in a zygote slot must end like a run that
+//! sends the code: same outcome and figures, under the run's rlimits and
+//! guest limits.
 
 mod common;
 

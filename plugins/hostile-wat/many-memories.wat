@@ -1,0 +1,43 @@
+;; Thirty-two linear memories of one page each: 2 MiB of memory, well
+;; within the default memory limit of 64 MiB, but 32 address space
+;; reservations of 64 MiB each, about 2 GiB, twice the default RLIMIT_AS
+;; of a run (1 GiB). It has no data segment, because wasmtime 48 charges
+;; fuel for copying one at instantiation: instantiating it takes no fuel.
+(module
+  (memory (export "memory") 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (memory 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (i32.const 1024))
+  (func (export "run") (param i32 i32) (result i32)
+    ;; Bytes 0 to 15 are zero: `ok(text(""))`.
+    (i32.const 0)))
