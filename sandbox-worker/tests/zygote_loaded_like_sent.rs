@@ -26,8 +26,8 @@ fn request(plugin: PluginCode, limits: GuestLimits) -> RunRequest {
 }
 
 /// Runs `component` twice in zygote children: once with its code in the
-/// request, so the child instantiates it, and once from a slot, so the
-/// child can call the zygote's instance.
+/// request, so the child deserializes it, and once from a slot, so the
+/// child uses the code the zygote deserialized.
 async fn fresh_and_loaded(
     component: &[u8],
     key: CodeKey,
@@ -59,8 +59,7 @@ async fn fresh_and_loaded(
 
 #[tokio::test]
 async fn loaded_run_below_initial_table_matches_fresh() {
-    // `table-grow` has no data segment, so the zygote instantiates it, and
-    // its table starts with one element.
+    // The table of `table-grow` starts with one element.
     let limits = GuestLimits {
         table_elements: 0,
         ..GuestLimits::default()
@@ -86,8 +85,8 @@ async fn loaded_run_figures_match_fresh() {
 
     assert!(matches!(fresh.outcome, RunOutcome::Ok { .. }), "{fresh:?}");
     assert_eq!(loaded.outcome, fresh.outcome, "{loaded:?}");
-    // Instantiating text-analyzer costs fuel (wasmtime 48 charges its data
-    // segment), which a fresh run counts.
+    // Instantiating text-analyzer costs fuel, because wasmtime 48 charges
+    // fuel for copying its data segment.
     assert_eq!(loaded.fuel_used, fresh.fuel_used);
     assert_eq!(loaded.memory_peak_bytes, fresh.memory_peak_bytes);
 }
