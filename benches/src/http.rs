@@ -1,5 +1,6 @@
 //! HTTP load against the real `gateway` binary on loopback.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -10,6 +11,7 @@ use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::json;
 
+use crate::bare::Responses;
 use crate::client::{Connection, RequestTemplate};
 use crate::load;
 use crate::notes::TITLE;
@@ -244,7 +246,80 @@ impl Gateway {
     async fn connect(&self) -> Result<Connection> {
         Connection::open(self.process.address()).await
     }
+
+    /// The bodies the gateway sends for a get of `note_id` and for a create
+    /// of a note with `body`, for the bare server to send back.
+    pub async fn sample_responses(&self, note_id: &str, body: &str) -> Result<Responses> {
+        let note_get = self
+            .client
+            .get(self.process.url(&format!("/v1/notes/{note_id}")))
+            .bearer_auth(&*self.token)
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        let note_create = self
+            .client
+            .post(self.process.url("/v1/notes"))
+            .bearer_auth(&*self.token)
+            .json(&json!({ "title": TITLE, "body": body }))
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        Ok(Responses {
+            note_get,
+            note_create,
+        })
+    }
+
+    /// Measures the bare server at `address` with the requests of
+    /// [`Self::measure_create`] (when `create_body` is set) or of
+    /// [`Self::measure_get`], carrying this gateway's token so that they
+    /// are as long; the bare server ignores it.
+    pub async fn measure_bare(
+        &self,
+        address: SocketAddr,
+        create_body: Option<&str>,
+        concurrency: usize,
+        duration: Duration,
+    ) -> Result<Samples> {
+        let template = match create_body {
+            Some(body) => RequestTemplate::new(
+                Method::POST,
+                "/v1/notes",
+                &self.token,
+                Some(Bytes::from(
+                    json!({ "title": TITLE, "body": body }).to_string(),
+                )),
+                StatusCode::CREATED,
+            )?,
+            None => RequestTemplate::new(
+                Method::GET,
+                &format!("/v1/notes/{}", uuid::Uuid::nil()),
+                &self.token,
+                None,
+                StatusCode::OK,
+            )?,
+        };
+        let mut states = Vec::with_capacity(concurrency);
+        for _ in 0..concurrency.max(1) {
+            states.push((Connection::open(address).await?, template.clone()));
+        }
+        load::drive_with_state(
+            states,
+            duration,
+            |(mut connection, template), _| async move {
+                connection.send(&template).await?;
+                Ok((connection, template))
+            },
+        )
+        .await
+    }
 }
+
 
 /// Signs up `username`, logs in and returns the access token.
 async fn sign_up(client: &Client, process: &GatewayProcess, username: &str) -> Result<String> {

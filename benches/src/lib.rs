@@ -3,6 +3,7 @@
 //! `sandnotes-bench` binary, which prints the tables of `BENCHMARKS.md`;
 //! `cargo bench -p sandnotes-bench` runs the criterion micro benchmarks.
 
+pub mod bare;
 pub mod client;
 pub mod database;
 pub mod floor;

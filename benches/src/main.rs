@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Parser;
 use sandbox_runner::{RunnerConfig, WorkerMode};
+use sandnotes_bench::bare::{self, BareServer};
 use sandnotes_bench::database::{self, Database};
 use sandnotes_bench::http::Gateway;
 use sandnotes_bench::machine::Machine;
@@ -59,6 +60,9 @@ const CONCURRENCY: [usize; 2] = [1, 8];
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    if std::env::args_os().nth(1).as_deref() == Some(bare::SERVE_FLAG.as_ref()) {
+        return bare::serve().await;
+    }
     let cli = Cli::parse();
     let binaries = binary_folder()?;
     let corpus = Corpus::read(&sandnotes_bench::workspace_root())?;
@@ -208,6 +212,23 @@ fn load_row(name: &str, database: &str, concurrency: usize, samples: &Samples) -
     )
 }
 
+fn ceiling_row(
+    operation: &str,
+    concurrency: usize,
+    ceiling: &Samples,
+    gateway: &Samples,
+    raw: &Samples,
+) -> String {
+    format!(
+        "| {operation} | {concurrency} | {:.0} | {:.0} | {:.2} | {:.0} | {:.2} |",
+        ceiling.throughput(),
+        gateway.throughput(),
+        gateway.throughput() / ceiling.throughput(),
+        raw.throughput(),
+        ceiling.throughput() / raw.throughput()
+    )
+}
+
 async fn http_section(cli: &Cli, binaries: &std::path::Path, corpus: &Corpus) -> Result<()> {
     let duration = Duration::from_secs_f64(cli.load_seconds);
     let crud_body = corpus.body(CRUD_BODY_BYTES);
@@ -243,6 +264,7 @@ async fn http_section(cli: &Cli, binaries: &std::path::Path, corpus: &Corpus) ->
 
     let mut get_throughput_at_8 = None;
     let mut run_gateway = None;
+    let mut ceiling_rows = Vec::new();
     for (name, baseline_db, gateway_db) in &backends {
         let baseline_dir = data.path().join(format!("{name}-baseline"));
         std::fs::create_dir_all(&baseline_dir)?;
@@ -259,6 +281,15 @@ async fn http_section(cli: &Cli, binaries: &std::path::Path, corpus: &Corpus) ->
             Vec::new(),
         )
         .await?;
+        // The HTTP ceiling is measured next to the first backend only: it
+        // has no database.
+        let bare = if run_gateway.is_none() {
+            let sample_note = gateway.create_note(&crud_body).await?;
+            let responses = gateway.sample_responses(&sample_note, &crud_body).await?;
+            Some(BareServer::start(&responses).await?)
+        } else {
+            None
+        };
 
         for concurrency in CONCURRENCY {
             let raw_insert =
@@ -267,6 +298,18 @@ async fn http_section(cli: &Cli, binaries: &std::path::Path, corpus: &Corpus) ->
             let create = gateway
                 .measure_create(&crud_body, concurrency, duration)
                 .await?;
+            if let Some(bare) = &bare {
+                let ceiling = gateway
+                    .measure_bare(bare.address(), Some(&crud_body), concurrency, duration)
+                    .await?;
+                ceiling_rows.push(ceiling_row(
+                    "note create",
+                    concurrency,
+                    &ceiling,
+                    &create,
+                    &raw_insert,
+                ));
+            }
             println!(
                 "{} {:.0} | {:.2} |",
                 load_row("note create", name, concurrency, &create),
@@ -286,6 +329,18 @@ async fn http_section(cli: &Cli, binaries: &std::path::Path, corpus: &Corpus) ->
             let get = gateway
                 .measure_get(&note_ids, concurrency, duration)
                 .await?;
+            if let Some(bare) = &bare {
+                let ceiling = gateway
+                    .measure_bare(bare.address(), None, concurrency, duration)
+                    .await?;
+                ceiling_rows.push(ceiling_row(
+                    "note get",
+                    concurrency,
+                    &ceiling,
+                    &get,
+                    &raw_select,
+                ));
+            }
             println!(
                 "{} {:.0} | {:.2} |",
                 load_row("note get", name, concurrency, &get),
@@ -307,6 +362,24 @@ async fn http_section(cli: &Cli, binaries: &std::path::Path, corpus: &Corpus) ->
         if run_gateway.is_none() {
             run_gateway = Some(gateway);
         }
+    }
+    println!();
+
+    println!("## HTTP ceiling
+");
+    println!(
+        "A bare axum server in its own process (same axum, hyper and Tokio as the \
+         gateway) answers note get and note create with the bytes the gateway sent \
+         for them, with no authentication, database or encryption; the same client \
+         measures it, next to the SQLite rows above. Throughput in operations per \
+         second.\n"
+    );
+    println!(
+        "| operation | concurrency | bare axum | gateway (SQLite) | gateway / bare | raw sqlx (SQLite) | bare / raw sqlx |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for row in &ceiling_rows {
+        println!("{row}");
     }
     println!();
 
