@@ -320,7 +320,6 @@ impl Gateway {
     }
 }
 
-
 /// Signs up `username`, logs in and returns the access token.
 async fn sign_up(client: &Client, process: &GatewayProcess, username: &str) -> Result<String> {
     let credentials = json!({ "username": username, "password": PASSWORD });

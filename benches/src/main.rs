@@ -365,8 +365,7 @@ async fn http_section(cli: &Cli, binaries: &std::path::Path, corpus: &Corpus) ->
     }
     println!();
 
-    println!("## HTTP ceiling
-");
+    println!("## HTTP ceiling\n");
     println!(
         "A bare axum server in its own process (same axum, hyper and Tokio as the \
          gateway) answers note get and note create with the bytes the gateway sent \
