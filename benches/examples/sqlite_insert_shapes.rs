@@ -1,7 +1,8 @@
-//! Compares ways to insert a note into SQLite through sqlx, one at a time:
-//! the raw baseline's single INSERT, the same INSERT on the gateway's
-//! schema (foreign key, owner index), the gateway's transaction (count
-//! UPDATE then INSERT), and one INSERT ... SELECT with a counting trigger.
+//! Compares ways to insert a note into SQLite through sqlx, one at a time.
+//! The shapes: the raw baseline's single INSERT, the same INSERT on the
+//! gateway's schema (foreign key, owner index), the gateway's transaction
+//! (count UPDATE, then INSERT), and one INSERT ... SELECT with a counting
+//! trigger.
 //!
 //! `cargo run --release -p sandnotes-bench --example sqlite_insert_shapes`
 

@@ -1,4 +1,4 @@
-//! The HTTP ceiling: a bare axum server that answers note get and note
+//! The HTTP ceiling: a bare axum server that responds to note get and note
 //! create with fixed bytes, with no authentication, database or encryption.
 //!
 //! It runs as its own process (this benchmark binary started with
@@ -26,7 +26,7 @@ use tokio::process::{Child, Command};
 /// Command-line flag that turns this binary into the bare server.
 pub const SERVE_FLAG: &str = "--serve-bare-http";
 
-/// Most bytes the bare server reads from stdin before it listens.
+/// Maximum bytes the bare server reads from stdin before it listens.
 const MAX_RESPONSES_BYTES: u64 = 16 << 20;
 
 /// How long the bare server may take to print its address.
@@ -48,7 +48,7 @@ pub struct BareServer {
 }
 
 impl BareServer {
-    /// Starts this executable as a bare server that answers with
+    /// Starts this executable as a bare server that responds with
     /// `responses`, and waits for its address.
     pub async fn start(responses: &Responses) -> Result<Self> {
         let exe = std::env::current_exe().context("failed to locate this executable")?;
@@ -84,7 +84,7 @@ impl BareServer {
         })
     }
 
-    /// The server's loopback address.
+    /// Returns the server's loopback address.
     pub fn address(&self) -> SocketAddr {
         self.address
     }

@@ -247,8 +247,8 @@ impl Gateway {
         Connection::open(self.process.address()).await
     }
 
-    /// The bodies the gateway sends for a get of `note_id` and for a create
-    /// of a note with `body`, for the bare server to send back.
+    /// Fetches the bodies the gateway sends for a get of `note_id` and for
+    /// a create of a note with `body`, for the bare server to send back.
     pub async fn sample_responses(&self, note_id: &str, body: &str) -> Result<Responses> {
         let note_get = self
             .client
@@ -277,8 +277,8 @@ impl Gateway {
 
     /// Measures the bare server at `address` with the requests of
     /// [`Self::measure_create`] (when `create_body` is set) or of
-    /// [`Self::measure_get`], carrying this gateway's token so that they
-    /// are as long; the bare server ignores it.
+    /// [`Self::measure_get`]. The requests carry this gateway's token, so
+    /// they are as long as the gateway's; the bare server ignores it.
     pub async fn measure_bare(
         &self,
         address: SocketAddr,
