@@ -3,7 +3,7 @@
 //!
 //! It runs as its own process (this benchmark binary started with
 //! `--serve-bare-http`) on the same axum, hyper and Tokio as the gateway,
-//! and answers with the bytes the gateway sent for the same requests. The
+//! and responds with the bodies the gateway sent for the same requests. The
 //! same client measures it, so its throughput is the most any handler can
 //! reach on this machine with the client on the same cores.
 

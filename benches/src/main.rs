@@ -368,7 +368,7 @@ async fn http_section(cli: &Cli, binaries: &std::path::Path, corpus: &Corpus) ->
     println!("## HTTP ceiling\n");
     println!(
         "A bare axum server in its own process (same axum, hyper and Tokio as the \
-         gateway) answers note get and note create with the bytes the gateway sent \
+         gateway) answers note get and note create with the bodies the gateway sent \
          for them, with no authentication, database or encryption; the same client \
          measures it, next to the SQLite rows above. Throughput in operations per \
          second.\n"
