@@ -305,6 +305,38 @@ async fn failed_insert_keeps_count(backend: Backend) {
     assert_eq!(store.count_notes(owner).await.unwrap(), 1);
 }
 
+/// Concurrent inserts may share one commit (SQLite); a failing one among
+/// them must not take the others down.
+async fn failed_insert_among_concurrent_keeps_others(backend: Backend) {
+    let (test_store, owner) = store_with_user(backend, "alice").await;
+    let store = &test_store.store;
+    let existing = new_note(owner, 0);
+    store.insert_note(&existing, 100).await.unwrap();
+
+    let mut inserts = tokio::task::JoinSet::new();
+    for marker in 1..=8 {
+        let store = std::sync::Arc::clone(store);
+        // The fourth insert reuses the stored note's id.
+        let note = if marker == 4 {
+            existing.clone()
+        } else {
+            new_note(owner, marker)
+        };
+        inserts.spawn(async move { (marker, store.insert_note(&note, 100).await) });
+    }
+    let results = inserts.join_all().await;
+
+    for (marker, result) in &results {
+        if *marker == 4 {
+            assert!(result.is_err(), "duplicate id: {result:?}");
+        } else {
+            assert!(matches!(result, Ok(true)), "note {marker}: {result:?}");
+        }
+    }
+    assert_eq!(store.count_notes(owner).await.unwrap(), 8);
+    assert_eq!(store.list_notes(owner, None, 20).await.unwrap().len(), 8);
+}
+
 async fn deleting_missing_note_keeps_count(backend: Backend) {
     let (test_store, owner) = store_with_user(backend, "alice").await;
     let store = &test_store.store;
@@ -367,6 +399,7 @@ on_both_stores!(
     concurrent_inserts_respect_note_limit,
     insert_for_missing_owner_is_rejected,
     failed_insert_keeps_count,
+    failed_insert_among_concurrent_keeps_others,
     deleting_missing_note_keeps_count,
     deleting_other_owners_note_keeps_both_counts,
     reconnecting_keeps_data_and_migrations,

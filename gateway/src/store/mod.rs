@@ -7,6 +7,7 @@
 //!
 //! The store receives and returns only sealed note fields, never plaintext.
 
+mod group_commit;
 mod postgres;
 mod sqlite;
 
@@ -53,6 +54,13 @@ pub enum StoreError {
     /// A query or the connection failed.
     #[error("database operation failed: {0}")]
     Database(#[from] sqlx::Error),
+    /// The transaction shared by several queued writes failed, so none of
+    /// them was stored.
+    #[error("shared commit failed: {0}")]
+    SharedCommit(std::sync::Arc<sqlx::Error>),
+    /// The task that commits queued writes has stopped.
+    #[error("the database writer task has stopped")]
+    WriterStopped,
     /// Applying the schema migrations failed.
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),

@@ -9,6 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::group_commit::NoteInserter;
 use super::{
     NewUser, NoteRecord, NoteReplacement, NoteStore, NoteSummaryRecord, PluginRecord, PluginRow,
     PluginStore, Store, StoreError, StoreKind, UserRecord, UserStore, is_unique_violation,
@@ -26,6 +27,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// A store on a SQLite database.
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Note inserts go through one writer task that shares commits.
+    note_inserter: NoteInserter,
 }
 
 type UserRow = (Uuid, String, String, Vec<u8>);
@@ -60,7 +63,11 @@ impl SqliteStore {
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
 
-        Ok(Self { pool })
+        let note_inserter = NoteInserter::start(pool.clone());
+        Ok(Self {
+            pool,
+            note_inserter,
+        })
     }
 }
 
@@ -122,33 +129,7 @@ impl UserStore for SqliteStore {
 impl NoteStore for SqliteStore {
     async fn insert_note(&self, note: &NoteRecord, max_notes: u64) -> Result<bool, StoreError> {
         let max_notes = i64::try_from(max_notes).unwrap_or(i64::MAX);
-        let mut transaction = self.pool.begin().await?;
-        let counted = sqlx::query(
-            "UPDATE users SET note_count = note_count + 1 WHERE id = ? AND note_count < ?",
-        )
-        .bind(note.owner.as_uuid())
-        .bind(max_notes)
-        .execute(&mut *transaction)
-        .await?;
-        if counted.rows_affected() == 0 {
-            // The limit is reached (or the owner is gone); the transaction
-            // is rolled back when dropped.
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO notes (id, owner_id, title_sealed, body_sealed, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(note.id.as_uuid())
-        .bind(note.owner.as_uuid())
-        .bind(&note.title_sealed)
-        .bind(&note.body_sealed)
-        .bind(note.created_at)
-        .bind(note.updated_at)
-        .execute(&mut *transaction)
-        .await?;
-        transaction.commit().await?;
-        Ok(true)
+        self.note_inserter.insert(note, max_notes).await
     }
 
     async fn count_notes(&self, owner: UserId) -> Result<u64, StoreError> {

@@ -1,0 +1,234 @@
+//! Group commit of SQLite note inserts: one writer task commits the
+//! inserts that queued while the previous commit waited on its disk sync,
+//! in one transaction, so concurrent creates share a sync.
+//!
+//! Each caller gets its own result only after the transaction that holds
+//! its insert has committed, so an acknowledged note is as durable as with
+//! a transaction of its own. Each insert checks and raises its owner's note
+//! count in that transaction first. A caller that stops waiting does not
+//! withdraw its insert: the note is stored if its batch commits.
+
+use std::sync::Arc;
+
+use sqlx::error::ErrorKind;
+use sqlx::sqlite::SqlitePool;
+use sqlx::{Sqlite, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{NoteRecord, StoreError};
+
+/// Most inserts in one transaction.
+const MAX_BATCH: usize = 64;
+
+/// Most inserts waiting for the writer; further callers wait to enqueue.
+const QUEUE_CAPACITY: usize = 1024;
+
+/// One queued insert and the channel for its result.
+struct PendingInsert {
+    note: NoteRecord,
+    max_notes: i64,
+    done: oneshot::Sender<Result<bool, StoreError>>,
+}
+
+/// Handle to the writer task; the task ends when the last handle is
+/// dropped and the queue is empty.
+pub(super) struct NoteInserter {
+    queue: mpsc::Sender<PendingInsert>,
+}
+
+impl NoteInserter {
+    /// Starts the writer task on the current Tokio runtime.
+    pub(super) fn start(pool: SqlitePool) -> Self {
+        let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        tokio::spawn(write_batches(pool, receiver));
+        Self { queue }
+    }
+
+    /// Inserts `note` unless its owner is missing or already has
+    /// `max_notes` notes, and returns whether it was inserted, once the
+    /// insert has committed.
+    pub(super) async fn insert(
+        &self,
+        note: &NoteRecord,
+        max_notes: i64,
+    ) -> Result<bool, StoreError> {
+        let (done, result) = oneshot::channel();
+        let pending = PendingInsert {
+            note: note.clone(),
+            max_notes,
+            done,
+        };
+        self.queue
+            .send(pending)
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        result.await.map_err(|_| StoreError::WriterStopped)?
+    }
+}
+
+async fn write_batches(pool: SqlitePool, mut receiver: mpsc::Receiver<PendingInsert>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        commit_batch(&pool, std::mem::take(&mut batch)).await;
+    }
+}
+
+/// Inserts every note of `batch` in one transaction and sends each caller
+/// its result after the commit. When the transaction itself fails, every
+/// caller gets that error.
+async fn commit_batch(pool: &SqlitePool, batch: Vec<PendingInsert>) {
+    let mut transaction = match pool.begin().await {
+        Ok(transaction) => transaction,
+        Err(error) => return fail_all(batch, error),
+    };
+
+    let mut results = Vec::with_capacity(batch.len());
+    for pending in &batch {
+        match insert_one(&mut transaction, pending).await {
+            Ok(result) => results.push(result),
+            Err(error) => return fail_all(batch, error),
+        }
+    }
+    if let Err(error) = transaction.commit().await {
+        return fail_all(batch, error);
+    }
+
+    for (pending, result) in batch.into_iter().zip(results) {
+        // A caller that stopped waiting has nothing to receive.
+        let _ = pending.done.send(result);
+    }
+}
+
+/// Runs one insert inside the shared transaction. An `Err` of the outer
+/// result means the transaction can no longer be trusted and must roll
+/// back; the inner result is this insert's own outcome.
+async fn insert_one(
+    transaction: &mut Transaction<'static, Sqlite>,
+    pending: &PendingInsert,
+) -> Result<Result<bool, StoreError>, sqlx::Error> {
+    let note = &pending.note;
+    let counted =
+        sqlx::query("UPDATE users SET note_count = note_count + 1 WHERE id = ? AND note_count < ?")
+            .bind(note.owner.as_uuid())
+            .bind(pending.max_notes)
+            .execute(&mut **transaction)
+            .await?;
+    if counted.rows_affected() == 0 {
+        // The limit is reached or the owner is gone; nothing was changed.
+        return Ok(Ok(false));
+    }
+
+    let inserted = sqlx::query(
+        "INSERT INTO notes (id, owner_id, title_sealed, body_sealed, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(note.id.as_uuid())
+    .bind(note.owner.as_uuid())
+    .bind(&note.title_sealed)
+    .bind(&note.body_sealed)
+    .bind(note.created_at)
+    .bind(note.updated_at)
+    .execute(&mut **transaction)
+    .await;
+    match inserted {
+        Ok(_) => Ok(Ok(true)),
+        Err(error) if is_constraint_violation(&error) => {
+            // SQLite undid only the failed statement: take back this
+            // insert's count so the other inserts of the batch can commit.
+            sqlx::query("UPDATE users SET note_count = note_count - 1 WHERE id = ?")
+                .bind(note.owner.as_uuid())
+                .execute(&mut **transaction)
+                .await?;
+            Ok(Err(error.into()))
+        }
+        // Other errors (I/O, full disk) may have rolled back the whole
+        // transaction, so the batch fails.
+        Err(error) => Err(error),
+    }
+}
+
+fn is_constraint_violation(error: &sqlx::Error) -> bool {
+    error.as_database_error().is_some_and(|error| {
+        matches!(
+            error.kind(),
+            ErrorKind::UniqueViolation
+                | ErrorKind::ForeignKeyViolation
+                | ErrorKind::NotNullViolation
+                | ErrorKind::CheckViolation
+        )
+    })
+}
+
+fn fail_all(batch: Vec<PendingInsert>, error: sqlx::Error) {
+    tracing::error!(
+        error = %error,
+        inserts = batch.len(),
+        "a shared commit of note inserts failed"
+    );
+    let error = Arc::new(error);
+    for pending in batch {
+        let _ = pending
+            .done
+            .send(Err(StoreError::SharedCommit(Arc::clone(&error))));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::sqlite::SqlitePoolOptions;
+
+    use super::*;
+    use crate::ids::{NoteId, UserId};
+
+    fn note() -> NoteRecord {
+        let now = crate::store::now();
+        NoteRecord {
+            id: NoteId::new_time_ordered(),
+            owner: UserId::new_random(),
+            title_sealed: vec![1; 40],
+            body_sealed: vec![2; 40],
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[tokio::test]
+    async fn closed_pool_fails_every_queued_insert() {
+        let pool = SqlitePoolOptions::new()
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        pool.close().await;
+        let inserter = NoteInserter::start(pool);
+
+        let (first_note, second_note) = (note(), note());
+        let (first, second) = tokio::join!(
+            inserter.insert(&first_note, 10),
+            inserter.insert(&second_note, 10)
+        );
+
+        assert!(
+            matches!(first, Err(StoreError::SharedCommit(_))),
+            "{first:?}"
+        );
+        assert!(
+            matches!(second, Err(StoreError::SharedCommit(_))),
+            "{second:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn stopped_writer_is_reported() {
+        let (queue, receiver) = mpsc::channel(1);
+        drop(receiver);
+        let inserter = NoteInserter { queue };
+
+        let note = note();
+        let result = inserter.insert(&note, 10).await;
+
+        assert!(
+            matches!(result, Err(StoreError::WriterStopped)),
+            "{result:?}"
+        );
+    }
+}
