@@ -305,8 +305,8 @@ async fn failed_insert_keeps_count(backend: Backend) {
     assert_eq!(store.count_notes(owner).await.unwrap(), 1);
 }
 
-/// Concurrent inserts may share one commit (SQLite); a failing one among
-/// them must not take the others down.
+/// Concurrent inserts may share one commit (SQLite does), so a failing one
+/// among them must not take the others down.
 async fn failed_insert_among_concurrent_keeps_others(backend: Backend) {
     let (test_store, owner) = store_with_user(backend, "alice").await;
     let store = &test_store.store;

@@ -2,7 +2,7 @@
 //! inserts that queued while the previous commit waited on its disk sync,
 //! in one transaction, so concurrent creates share a sync.
 //!
-//! Each caller gets its own result only after the transaction that holds
+//! Each caller gets its own result only after the transaction that contains
 //! its insert has committed, so an acknowledged note is as durable as with
 //! a transaction of its own. Each insert checks and raises its owner's note
 //! count in that transaction first. A caller that stops waiting does not
@@ -17,10 +17,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{NoteRecord, StoreError};
 
-/// Most inserts in one transaction.
+/// Maximum inserts in one transaction.
 const MAX_BATCH: usize = 64;
 
-/// Most inserts waiting for the writer; further callers wait to enqueue.
+/// Maximum inserts waiting for the writer. Further callers wait to enqueue.
 const QUEUE_CAPACITY: usize = 1024;
 
 /// One queued insert and the channel for its result.
@@ -30,7 +30,7 @@ struct PendingInsert {
     done: oneshot::Sender<Result<bool, StoreError>>,
 }
 
-/// Handle to the writer task; the task ends when the last handle is
+/// Handle to the writer task. The task ends when the last handle is
 /// dropped and the queue is empty.
 pub(super) struct NoteInserter {
     queue: mpsc::Sender<PendingInsert>,
@@ -99,9 +99,9 @@ async fn commit_batch(pool: &SqlitePool, batch: Vec<PendingInsert>) {
     }
 }
 
-/// Runs one insert inside the shared transaction. An `Err` of the outer
-/// result means the transaction can no longer be trusted and must roll
-/// back; the inner result is this insert's own outcome.
+/// Runs one insert inside the shared transaction. The inner result is this
+/// insert's own outcome. An outer `Err` means the transaction can no longer
+/// be trusted, so the whole batch rolls back.
 async fn insert_one(
     transaction: &mut Transaction<'static, Sqlite>,
     pending: &PendingInsert,
