@@ -54,8 +54,9 @@ pub enum StoreError {
     /// A query or the connection failed.
     #[error("database operation failed: {0}")]
     Database(#[from] sqlx::Error),
-    /// The transaction shared by several queued writes failed, so none of
-    /// them was stored.
+    /// The transaction shared by several queued writes failed. None of
+    /// them was stored, unless the failure was in `COMMIT` itself, after
+    /// which the outcome is unknown.
     #[error("shared commit failed: {0}")]
     SharedCommit(std::sync::Arc<sqlx::Error>),
     /// The task that commits queued writes has stopped.
