@@ -246,7 +246,7 @@ mod tests {
     /// transaction, and makes the middle one reuse a stored note's id.
     #[tokio::test]
     async fn duplicate_in_shared_batch_fails_alone() {
-        // One connection, so every query sees the same in-memory database.
+        // One connection, so every query uses the same in-memory database.
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect("sqlite::memory:")
