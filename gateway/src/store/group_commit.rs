@@ -64,6 +64,11 @@ impl NoteInserter {
             .map_err(|_| StoreError::WriterStopped)?;
         result.await.map_err(|_| StoreError::WriterStopped)?
     }
+
+    /// Returns whether the writer task has ended, for example by a panic.
+    pub(super) fn is_stopped(&self) -> bool {
+        self.queue.is_closed()
+    }
 }
 
 // NOTE: under sustained creates the writer takes the write lock again
@@ -225,6 +230,10 @@ mod tests {
             matches!(second, Err(StoreError::SharedCommit(_))),
             "{second:?}"
         );
+        assert!(
+            !inserter.is_stopped(),
+            "a failed batch must not stop the writer"
+        );
     }
 
     #[tokio::test]
@@ -236,6 +245,7 @@ mod tests {
         let note = note();
         let result = inserter.insert(&note, 10).await;
 
+        assert!(inserter.is_stopped());
         assert!(
             matches!(result, Err(StoreError::WriterStopped)),
             "{result:?}"

@@ -351,6 +351,11 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
+        // A store whose note writer has stopped cannot create notes, so it
+        // is not ready.
+        if self.note_inserter.is_stopped() {
+            return Err(StoreError::WriterStopped);
+        }
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
