@@ -74,7 +74,8 @@ impl NoteInserter {
 // NOTE: under sustained creates the writer takes the write lock again
 // right after each commit. Other writers (delete, replace, sign-up) sleep
 // between retries in SQLite's busy handler, so they may keep missing those
-// short gaps until their 5 s busy timeout. Not measured with mixed load.
+// short gaps until their 5 s busy timeout. A short mixed load saw no busy
+// timeout, but the waits were not measured.
 async fn write_batches(pool: SqlitePool, mut receiver: mpsc::Receiver<PendingInsert>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
