@@ -130,15 +130,7 @@ impl Gateway {
             )?;
             states.push((self.connect().await?, template));
         }
-        load::drive_with_state(
-            states,
-            duration,
-            |(mut connection, template), _| async move {
-                connection.send(&template).await?;
-                Ok((connection, template))
-            },
-        )
-        .await
+        send_each_own_template(states, duration).await
     }
 
     /// Measures `GET /v1/notes/{id}`, cycling through `note_ids`.
@@ -308,16 +300,25 @@ impl Gateway {
         for _ in 0..concurrency.max(1) {
             states.push((Connection::open(address).await?, template.clone()));
         }
-        load::drive_with_state(
-            states,
-            duration,
-            |(mut connection, template), _| async move {
-                connection.send(&template).await?;
-                Ok((connection, template))
-            },
-        )
-        .await
+        send_each_own_template(states, duration).await
     }
+}
+
+/// Drives one load task per connection for `duration`, each sending its
+/// own request template again and again.
+async fn send_each_own_template(
+    states: Vec<(Connection, RequestTemplate)>,
+    duration: Duration,
+) -> Result<Samples> {
+    load::drive_with_state(
+        states,
+        duration,
+        |(mut connection, template), _| async move {
+            connection.send(&template).await?;
+            Ok((connection, template))
+        },
+    )
+    .await
 }
 
 /// Signs up `username`, logs in and returns the access token.
