@@ -58,6 +58,11 @@ pub struct RunnerConfig {
     /// of the plugin's precompiled code in memory. Default 16; 0 turns the
     /// cache off.
     pub zygote_plugin_slots: usize,
+    /// Children the runner keeps forked ahead for the plugins loaded in
+    /// the zygote's slots, so that a run of one of them skips the fork.
+    /// Each is a process waiting for its request, which keeps its plugin's
+    /// slot loaded. Default 2; 0 turns them off.
+    pub zygote_warm_children: usize,
     /// Extra worker arguments. Default none. They must never carry a secret;
     /// tests use them to select the worker's diagnostic hooks.
     pub worker_args: Vec<OsString>,
@@ -77,6 +82,7 @@ impl Default for RunnerConfig {
             max_concurrent_workers: std::thread::available_parallelism().map_or(1, usize::from),
             worker_mode: WorkerMode::default(),
             zygote_plugin_slots: 16,
+            zygote_warm_children: 2,
             worker_args: Vec::new(),
         }
     }

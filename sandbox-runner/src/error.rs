@@ -26,6 +26,9 @@ pub enum RunnerError {
     #[error("failed to talk to the sandbox worker")]
     Io(#[from] std::io::Error),
 
+    #[error("the sandbox zygote exited during the job")]
+    ZygoteExited,
+
     #[error("failed to encode the request for the sandbox worker")]
     Encode(#[source] FrameError),
 

@@ -36,7 +36,8 @@ pub struct RunRequest {
     /// The caller's JSON arguments as text; `null` when none were given.
     pub args: String,
     /// The decrypted note. Dropped (and zeroized) once the request is
-    /// written to the worker.
+    /// written to the worker, or in [`Runner::run_loaded`] once the run
+    /// ends.
     pub note: NoteContent,
     pub limits: GuestLimits,
 }
@@ -85,6 +86,7 @@ impl Runner {
                 runner.worker_path.clone(),
                 runner.worker_args(&[]),
                 runner.config.zygote_plugin_slots,
+                runner.config.zygote_warm_children,
             );
             runner.zygote = Some(zygote);
         }
@@ -118,6 +120,15 @@ impl Runner {
             Some(zygote) => zygote.spawn_idle_child().await,
             None => Ok(None),
         }
+    }
+
+    /// Process ids of the warm zygote children parked for loaded plugins,
+    /// oldest first; empty in spawn mode. For tests that inspect them.
+    #[doc(hidden)]
+    pub fn warm_zygote_children(&self) -> Vec<u32> {
+        self.zygote
+            .as_ref()
+            .map_or_else(Vec::new, Zygote::warm_child_pids)
     }
 
     /// Path of the worker binary in use.
@@ -188,7 +199,7 @@ impl Runner {
         };
 
         request.plugin = PluginCode::Loaded;
-        let frame = self.encode_run(request)?;
+        let (frame, request) = self.encode_run_keeping(request)?;
         let remaining = deadline.saturating_sub(started.elapsed());
         let finished = job
             .finish(
@@ -197,8 +208,20 @@ impl Runner {
                 max_response.saturating_add(HEADER_LEN),
                 self.config.max_stderr_bytes,
             )
-            .await?;
+            .await;
         drop(frame);
+        let finished = match finished {
+            // The zygote died, and the child with it, before a response; a
+            // warm child taken as its zygote was being killed ends so. No
+            // zygote has the plugin loaded now. A plugin run has no effect
+            // but its response, so the caller may run it again.
+            Err(RunnerError::ZygoteExited) => {
+                tracing::warn!("sandbox zygote exited during a run; the run comes back unused");
+                return Ok(LoadedRun::NotLoaded(request));
+            }
+            other => other?,
+        };
+        drop(request);
         let report = self.finish_run(finished, started.elapsed(), max_response)?;
         Ok(LoadedRun::Finished(report))
     }
@@ -237,25 +260,45 @@ impl Runner {
         }
     }
 
-    /// Encodes a run request frame; the note in `request` is zeroized once
-    /// it is in the frame.
-    fn encode_run(&self, request: RunRequest) -> Result<zeroize::Zeroizing<Vec<u8>>, RunnerError> {
+    /// Encodes a run request frame and returns the request with it.
+    fn encode_run_keeping(
+        &self,
+        request: RunRequest,
+    ) -> Result<(zeroize::Zeroizing<Vec<u8>>, RunRequest), RunnerError> {
         let RunRequest {
             plugin,
             args,
             note,
             limits,
         } = request;
-        let message = Request::Run(sandbox_protocol::RunRequest {
+        let message = sandbox_protocol::RunRequest {
             process: self.config.run_process_limits,
             guest: limits,
             plugin,
             args,
             note,
-        });
-        sandbox_protocol::encode(&message, self.config.max_request_bytes)
-            .map_err(RunnerError::Encode)
-        // `message`, and the note in it, is dropped and zeroized here.
+        };
+        let message = Request::Run(message);
+        let frame = sandbox_protocol::encode(&message, self.config.max_request_bytes)
+            .map_err(RunnerError::Encode)?;
+        let Request::Run(message) = message else {
+            unreachable!("the message was built as a run request");
+        };
+        let request = RunRequest {
+            plugin: message.plugin,
+            args: message.args,
+            note: message.note,
+            limits: message.guest,
+        };
+        Ok((frame, request))
+    }
+
+    /// Encodes a run request frame; the note in `request` is zeroized once
+    /// it is in the frame.
+    fn encode_run(&self, request: RunRequest) -> Result<zeroize::Zeroizing<Vec<u8>>, RunnerError> {
+        let (frame, request) = self.encode_run_keeping(request)?;
+        drop(request);
+        Ok(frame)
     }
 
     /// Turns how a run's worker ended into its report, and logs it.

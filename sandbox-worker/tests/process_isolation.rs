@@ -5,7 +5,6 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
-use std::time::{Duration, Instant};
 
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
@@ -44,7 +43,7 @@ async fn worker_has_only_three_descriptors() {
     // while the worker starts; a listing taken then can hold one of them.
     // Inherited descriptors stay open, so list once the worker waits for
     // its request.
-    wait_until_reading_stdin(pid);
+    common::wait_until_reading_stdin(pid);
     let descriptors: BTreeSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
@@ -54,25 +53,6 @@ async fn worker_has_only_three_descriptors() {
 
     let expected: BTreeSet<String> = ["0", "1", "2"].map(String::from).into();
     assert_eq!(descriptors, expected);
-}
-
-/// Waits until process `pid` is blocked in `read` on descriptor 0, as
-/// `/proc/PID/syscall` shows it.
-fn wait_until_reading_stdin(pid: u32) {
-    let reading_stdin = format!("{} 0x0 ", nix::libc::SYS_read);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let syscall = std::fs::read_to_string(format!("/proc/{pid}/syscall"))
-            .expect("read /proc/PID/syscall of the worker (needs ptrace access to a child)");
-        if syscall.starts_with(&reading_stdin) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the worker did not wait on stdin within 10 s; last syscall: {syscall}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 #[tokio::test]

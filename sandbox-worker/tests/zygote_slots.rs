@@ -259,14 +259,26 @@ async fn loaded_run_after_zygote_kill_comes_back_unused() {
         nix::sys::signal::Signal::SIGKILL,
     )
     .unwrap();
-    // The first attempt may see the dying zygote or the new one; neither
-    // has the plugin loaded, so the request comes back.
+    // The attempt may see the dying zygote or the new one. The new one has
+    // no plugin loaded, so the request comes back. A warm child of the
+    // dying zygote may still finish the run before the kill reaches it;
+    // otherwise the request comes back too.
     let loaded = runner
         .run_loaded(key(1), request(PluginCode::Loaded, "One."))
         .await
         .unwrap();
 
-    assert!(matches!(loaded, LoadedRun::NotLoaded(_)), "{loaded:?}");
+    assert!(
+        matches!(
+            &loaded,
+            LoadedRun::NotLoaded(_)
+                | LoadedRun::Finished(RunReport {
+                    outcome: RunOutcome::Ok { .. },
+                    ..
+                })
+        ),
+        "{loaded:?}"
+    );
     assert_ne!(zygote_pid(&runner).await, zygote);
 }
 

@@ -30,6 +30,13 @@ pub struct RuntimeArgs {
     #[arg(long, env = "SANDNOTES_ZYGOTE_PLUGIN_SLOTS", default_value_t = 16, value_parser = clap::value_parser!(u16).range(0..=64))]
     pub zygote_plugin_slots: u16,
 
+    /// Processes kept forked from the zygote ahead of runs of the plugins
+    /// it keeps loaded, so that those runs skip the fork. Each waits for
+    /// one run's request. 0 turns this off, and at most 32 are allowed.
+    /// Used in zygote mode only.
+    #[arg(long, env = "SANDNOTES_ZYGOTE_WARM_CHILDREN", default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=32))]
+    pub zygote_warm_children: u16,
+
     /// Plugin runs in progress at once. Default: the number of CPUs.
     #[arg(long, env = "SANDNOTES_MAX_CONCURRENT_RUNS")]
     pub max_concurrent_runs: Option<usize>,
@@ -57,6 +64,7 @@ impl RuntimeArgs {
         config.runner.worker_path = self.worker_path.clone();
         config.runner.worker_mode = self.worker_mode;
         config.runner.zygote_plugin_slots = usize::from(self.zygote_plugin_slots);
+        config.runner.zygote_warm_children = usize::from(self.zygote_warm_children);
         config.runner.run_deadline = Duration::from_millis(self.run_deadline_ms);
         if let Some(max_concurrent) = self.max_concurrent_runs {
             config.slots.max_concurrent = max_concurrent.max(1);

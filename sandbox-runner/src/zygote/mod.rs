@@ -14,7 +14,9 @@
 //! [`crate::RunnerConfig::zygote_plugin_slots`] deserialized plugins,
 //! loaded from precompiled code that the runner passes in a memfd. A child
 //! forked for a loaded plugin skips building an engine and loading code;
-//! [`slots`] records what each slot contains.
+//! [`slots`] records what each slot contains. For the plugins run most
+//! recently, the runner keeps a few children forked ahead and parked
+//! ([`warm`]), so that a run of one of them does not wait for the fork.
 //!
 //! A zygote that dies is replaced on the next job. When no zygote has ever
 //! started on this host, the runner falls back to executing one worker
@@ -23,7 +25,7 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, IoSlice, Write as _};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
@@ -33,6 +35,7 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::socket::{
     AddressFamily, ControlMessage, MsgFlags, Shutdown, SockFlag, SockType, recv, sendmsg, shutdown,
     socketpair,
@@ -47,9 +50,11 @@ use crate::error::RunnerError;
 use crate::process::{self, Finished};
 
 mod slots;
+mod warm;
 
 pub use slots::CodeKey;
 use slots::{LoadReservation, Reservation, SlotPin, SlotTable};
+use warm::{Refill, WarmKey, WarmPool};
 
 /// How long a new zygote may take to report that it is ready.
 const START_DEADLINE: Duration = Duration::from_secs(10);
@@ -67,7 +72,10 @@ pub(crate) struct Zygote {
     /// Plugin slots of each zygote process.
     plugin_slots: usize,
     current: tokio::sync::Mutex<Option<Arc<ZygoteProcess>>>,
-    next_job: AtomicU64,
+    /// Number of the next zygote process started.
+    next_zygote: AtomicU64,
+    /// Children forked ahead for loaded plugins.
+    warm: Arc<Mutex<WarmPool<StartedJob>>>,
     /// Whether any zygote has reported ready; until then a failed start
     /// means the host does not allow zygotes.
     ever_ready: AtomicBool,
@@ -118,7 +126,10 @@ type PendingJobs = Arc<Mutex<HashMap<u64, PendingJob>>>;
 
 /// One running zygote.
 struct ZygoteProcess {
+    /// Number of this process among the runner's zygotes.
+    id: u64,
     pid: u32,
+    next_job: AtomicU64,
     socket: OwnedFd,
     pending: PendingJobs,
     alive: Arc<AtomicBool>,
@@ -147,14 +158,21 @@ pub struct IdleZygoteChild {
 
 impl Zygote {
     /// A launcher for `worker_path` started with `args` and `--zygote`,
-    /// whose processes hold up to `plugin_slots` loaded plugins.
-    pub(crate) fn new(worker_path: PathBuf, args: Vec<OsString>, plugin_slots: usize) -> Self {
+    /// whose processes hold up to `plugin_slots` loaded plugins, with up to
+    /// `warm_children` children forked ahead for them.
+    pub(crate) fn new(
+        worker_path: PathBuf,
+        args: Vec<OsString>,
+        plugin_slots: usize,
+        warm_children: usize,
+    ) -> Self {
         Self {
             worker_path,
             args,
             plugin_slots,
             current: tokio::sync::Mutex::new(None),
-            next_job: AtomicU64::new(0),
+            next_zygote: AtomicU64::new(0),
+            warm: Arc::new(Mutex::new(WarmPool::new(warm_children))),
             ever_ready: AtomicBool::new(false),
             unavailable: AtomicBool::new(false),
         }
@@ -187,7 +205,7 @@ impl Zygote {
             let Some(zygote) = self.process().await? else {
                 return Ok(None);
             };
-            match self.start_job(&zygote, None, deadline).await? {
+            match zygote.start_job(None, deadline).await? {
                 Start::Started(job) => break job,
                 Start::DeadlineExceeded => return Ok(Some(Finished::DeadlineExceeded)),
                 // The zygote died before it forked the child. Nothing was
@@ -212,13 +230,15 @@ impl Zygote {
         })
     }
 
-    /// Forks a child that inherits the plugin loaded under `key`, for an
-    /// engine with `wasm_stack_bytes`. The child keeps a pin on the slot,
-    /// so the plugin stays loaded until the job ends.
+    /// Returns a child that inherits the plugin loaded under `key`, for an
+    /// engine with `wasm_stack_bytes`: a warm child parked for it, or else
+    /// a child forked now. Either way it starts a fork of a new warm child
+    /// for the next run.
     ///
-    /// Returns [`LoadedStart::NotLoaded`] when no zygote has the plugin loaded,
-    /// or the zygote died before the child started. No request has been
-    /// sent then, so the caller can run the job another way.
+    /// Returns [`LoadedStart::NotLoaded`] when neither a warm child nor
+    /// the zygote has the plugin, or the zygote died before the child
+    /// started. No request has been sent then, so the caller can run the
+    /// job another way.
     pub(crate) async fn start_loaded(
         &self,
         key: CodeKey,
@@ -228,17 +248,87 @@ impl Zygote {
         let Some(zygote) = self.process().await? else {
             return Ok(LoadedStart::NotLoaded);
         };
+        let warm_key = WarmKey {
+            code: key,
+            wasm_stack_bytes,
+            zygote: zygote.id,
+        };
+        if let Some(job) = self.take_warm(warm_key) {
+            self.refill(&zygote, warm_key);
+            return Ok(LoadedStart::Started(job));
+        }
+
         let Some(pin) = SlotPin::new(&zygote.slots, key, wasm_stack_bytes) else {
             return Ok(LoadedStart::NotLoaded);
         };
-        match self.start_job(&zygote, Some(pin.slot), deadline).await? {
-            Start::Started(mut job) => {
-                job.pin = Some(pin);
+        match zygote.start_job(Some(pin), deadline).await? {
+            Start::Started(job) => {
+                self.refill(&zygote, warm_key);
                 Ok(LoadedStart::Started(job))
             }
             Start::DeadlineExceeded => Ok(LoadedStart::DeadlineExceeded),
             Start::ZygoteGone => Ok(LoadedStart::NotLoaded),
         }
+    }
+
+    /// Takes a warm child parked for `key` that still waits for its
+    /// request. Children found dead, for example with their zygote, are
+    /// discarded.
+    fn take_warm(&self, key: WarmKey) -> Option<StartedJob> {
+        loop {
+            let job = lock_warm(&self.warm).take(key)?;
+            if job.is_waiting() {
+                return Some(job);
+            }
+            job.discard();
+        }
+    }
+
+    /// Forks a warm child for `key` in the background and parks it, unless
+    /// the pool has no room for it.
+    fn refill(&self, zygote: &Arc<ZygoteProcess>, key: WarmKey) {
+        let Refill::Fork { evicted } = lock_warm(&self.warm).begin_refill(key) else {
+            return;
+        };
+        if let Some(evicted) = evicted {
+            evicted.discard();
+        }
+
+        let refill = PendingRefill {
+            pool: Arc::clone(&self.warm),
+            key,
+            finished: false,
+        };
+        let zygote = Arc::clone(zygote);
+        tokio::spawn(async move {
+            let job = match SlotPin::new(&zygote.slots, key.code, key.wasm_stack_bytes) {
+                Some(pin) => match zygote.start_job(Some(pin), START_DEADLINE).await {
+                    Ok(Start::Started(job)) => Some(job),
+                    Ok(Start::ZygoteGone | Start::DeadlineExceeded) => None,
+                    Err(error) => {
+                        tracing::debug!(%error, pid = zygote.pid, "failed to fork a warm zygote child");
+                        None
+                    }
+                },
+                // The plugin was evicted since this run started.
+                None => None,
+            };
+            refill.finish(job);
+        });
+    }
+
+    /// Kills every warm child.
+    fn discard_warm(&self) {
+        let parked = lock_warm(&self.warm).drain();
+        for job in parked {
+            job.discard();
+        }
+    }
+
+    /// Process ids of the warm children parked now, oldest first, for
+    /// tests.
+    pub(crate) fn warm_child_pids(&self) -> Vec<u32> {
+        lock_warm(&self.warm).parked().map(|job| job.pid).collect()
     }
 
     /// Loads precompiled `code` into a slot of the current zygote under
@@ -264,8 +354,8 @@ impl Zygote {
         };
 
         let reservation = LoadReservation::new(&zygote.slots, slot);
-        let loaded = self
-            .send_load(&zygote, slot, wasm_stack_bytes, code)
+        let loaded = zygote
+            .send_load(slot, wasm_stack_bytes, code)
             .await
             .unwrap_or_else(|error| {
                 tracing::warn!(%error, pid = zygote.pid, slot, "failed to load a plugin into the sandbox zygote");
@@ -275,46 +365,13 @@ impl Zygote {
         Ok(loaded)
     }
 
-    /// Sends one load command with the code in a memfd and waits for the
-    /// zygote's `Loaded` or `LoadFailed` event.
-    async fn send_load(
-        &self,
-        zygote: &ZygoteProcess,
-        slot: u16,
-        wasm_stack_bytes: u64,
-        code: &[u8],
-    ) -> Result<bool, RunnerError> {
-        let memfd = nix::sys::memfd::memfd_create(
-            c"sandnotes-plugin-code",
-            nix::sys::memfd::MFdFlags::MFD_CLOEXEC,
-        )
-        .map_err(errno)?;
-        let mut file = std::fs::File::from(memfd);
-        file.write_all(&sandbox_protocol::encode_load(wasm_stack_bytes, code))?;
-
-        let job = self.next_job.fetch_add(1, Ordering::Relaxed);
-        let (loaded_sender, loaded) = oneshot::channel();
-        zygote.register(job, PendingJob::Load(Some(loaded_sender)));
-        zygote.send(ZygoteCommand::Load { job, slot }, &[file.as_raw_fd()])?;
-        drop(file);
-
-        match tokio::time::timeout(START_DEADLINE, loaded).await {
-            Ok(Ok(loaded)) => Ok(loaded),
-            Ok(Err(_)) => Err(zygote_exited()),
-            Err(_elapsed) => Err(RunnerError::Io(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the sandbox zygote did not report the result of a load command in time",
-            ))),
-        }
-    }
-
     /// Forks a child that waits on its stdin, for tests that inspect a
     /// child before it has read a request.
     pub(crate) async fn spawn_idle_child(&self) -> Result<Option<IdleZygoteChild>, RunnerError> {
         let Some(zygote) = self.process().await? else {
             return Ok(None);
         };
-        let job = match self.start_job(&zygote, None, START_DEADLINE).await? {
+        let job = match zygote.start_job(None, START_DEADLINE).await? {
             Start::Started(job) => job,
             Start::ZygoteGone | Start::DeadlineExceeded => return Err(zygote_exited()),
         };
@@ -323,67 +380,6 @@ impl Zygote {
             _stdin: job.stdin,
             _stdout: job.stdout,
             _stderr: job.stderr,
-        }))
-    }
-
-    /// Creates a job's pipes, sends `zygote` the command to fork a child onto them
-    /// (inheriting the plugin in `slot`, if given) and waits up to
-    /// `deadline` for the child to start.
-    async fn start_job(
-        &self,
-        zygote: &Arc<ZygoteProcess>,
-        slot: Option<u16>,
-        deadline: Duration,
-    ) -> Result<Start, RunnerError> {
-        let job = self.next_job.fetch_add(1, Ordering::Relaxed);
-        let (stdin_read, stdin_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(errno)?;
-        let (stdout_read, stdout_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(errno)?;
-        let (stderr_read, stderr_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(errno)?;
-
-        let (started_sender, started) = oneshot::channel();
-        let (exited_sender, exited) = oneshot::channel();
-        zygote.register(
-            job,
-            PendingJob::Child {
-                started: Some(started_sender),
-                exited: Some(exited_sender),
-            },
-        );
-
-        let descriptors = [
-            stdin_read.as_raw_fd(),
-            stdout_write.as_raw_fd(),
-            stderr_write.as_raw_fd(),
-        ];
-        if let Err(error) = zygote.send(ZygoteCommand::Spawn { job, slot }, &descriptors) {
-            tracing::warn!(%error, pid = zygote.pid, "sandbox zygote is gone; replacing it");
-            zygote.alive.store(false, Ordering::Relaxed);
-            return Ok(Start::ZygoteGone);
-        }
-        // The child has its own copies now; the runner keeps only its
-        // ends, so end-of-file works both ways.
-        drop((stdin_read, stdout_write, stderr_write));
-
-        let pid = match tokio::time::timeout(deadline, started).await {
-            Ok(Ok(Ok(pid))) => pid,
-            Ok(Ok(Err(errno))) => {
-                return Err(RunnerError::Io(io::Error::from_raw_os_error(errno)));
-            }
-            Ok(Err(_)) => return Ok(Start::ZygoteGone),
-            Err(_elapsed) => {
-                zygote.send(ZygoteCommand::Kill { job }, &[])?;
-                return Ok(Start::DeadlineExceeded);
-            }
-        };
-        Ok(Start::Started(StartedJob {
-            zygote: Arc::clone(zygote),
-            job,
-            pid: u32::try_from(pid).map_err(|_| zygote_exited())?,
-            stdin: stdin_write,
-            stdout: stdout_read,
-            stderr: stderr_read,
-            exited,
-            pin: None,
         }))
     }
 
@@ -402,6 +398,8 @@ impl Zygote {
 
         if let Some(dead) = current.take() {
             tracing::warn!(pid = dead.pid, "sandbox zygote exited; starting a new one");
+            // Its warm children died with it.
+            self.discard_warm();
         }
         match self.start().await {
             Ok(zygote) => {
@@ -479,7 +477,9 @@ impl Zygote {
         }
         tracing::info!(pid, "sandbox zygote started");
         Ok(Arc::new(ZygoteProcess {
+            id: self.next_zygote.fetch_add(1, Ordering::Relaxed),
             pid,
+            next_job: AtomicU64::new(0),
             socket,
             pending,
             alive,
@@ -498,11 +498,38 @@ pub(crate) struct StartedJob {
     stdout: OwnedFd,
     stderr: OwnedFd,
     exited: oneshot::Receiver<i32>,
-    /// Keeps the child's plugin slot loaded until the job ends.
-    pin: Option<SlotPin>,
 }
 
 impl StartedJob {
+    /// Whether the child still waits for its request: its zygote has not
+    /// closed the control socket, and the child has not closed its stdout,
+    /// which it does only by responding or exiting.
+    ///
+    /// A zygote that dies right after this check takes the child with it,
+    /// as it takes any child that started. The run then ends with
+    /// [`RunnerError::ZygoteExited`].
+    fn is_waiting(&self) -> bool {
+        let mut descriptors = [
+            // A closed peer shows as POLLHUP, reported whatever was requested.
+            PollFd::new(self.zygote.socket.as_fd(), PollFlags::empty()),
+            // Output or end-of-file, from a child that got no request yet,
+            // means it is broken or gone.
+            PollFd::new(self.stdout.as_fd(), PollFlags::POLLIN),
+        ];
+        let quiet = match poll(&mut descriptors, PollTimeout::ZERO) {
+            Ok(0) => true,
+            Ok(_) | Err(_) => false,
+        };
+        quiet && self.zygote.alive.load(Ordering::Relaxed)
+    }
+
+    /// Kills a child that will not get a request, and drops it.
+    fn discard(self) {
+        if let Err(error) = self.zygote.send(ZygoteCommand::Kill { job: self.job }, &[]) {
+            tracing::debug!(%error, job = self.job, "failed to kill a warm zygote child");
+        }
+    }
+
     /// Sends `input` to the child's stdin and collects its output and exit
     /// status within `deadline`, killing it when the deadline passes.
     pub(crate) async fn finish(
@@ -519,7 +546,6 @@ impl StartedJob {
             stdout,
             stderr,
             mut exited,
-            pin,
             ..
         } = self;
 
@@ -565,7 +591,7 @@ impl StartedJob {
             })
         };
 
-        let finished = match tokio::time::timeout(deadline, io).await {
+        match tokio::time::timeout(deadline, io).await {
             Ok(finished) => finished,
             Err(_elapsed) => {
                 // Commands are handled in order, so this kill reaches the
@@ -574,13 +600,110 @@ impl StartedJob {
                 let _ = tokio::time::timeout(KILL_GRACE, exited).await;
                 Ok(Finished::DeadlineExceeded)
             }
-        };
-        drop(pin);
-        finished
+        }
     }
 }
 
 impl ZygoteProcess {
+    /// Creates a job's pipes, sends the command to fork a child onto them
+    /// (inheriting the plugin in the slot of `pin`, if given) and waits up
+    /// to `deadline` for the child to start.
+    ///
+    /// The pin ends once the command is sent. The zygote handles commands
+    /// in order, so a later load into that slot reaches it after the fork,
+    /// and the child keeps its own copy of the plugin whatever the zygote
+    /// loads afterwards.
+    async fn start_job(
+        self: &Arc<Self>,
+        pin: Option<SlotPin>,
+        deadline: Duration,
+    ) -> Result<Start, RunnerError> {
+        let job = self.next_job.fetch_add(1, Ordering::Relaxed);
+        let (stdin_read, stdin_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(errno)?;
+        let (stdout_read, stdout_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(errno)?;
+        let (stderr_read, stderr_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(errno)?;
+
+        let (started_sender, started) = oneshot::channel();
+        let (exited_sender, exited) = oneshot::channel();
+        self.register(
+            job,
+            PendingJob::Child {
+                started: Some(started_sender),
+                exited: Some(exited_sender),
+            },
+        );
+
+        let descriptors = [
+            stdin_read.as_raw_fd(),
+            stdout_write.as_raw_fd(),
+            stderr_write.as_raw_fd(),
+        ];
+        let slot = pin.as_ref().map(|pin| pin.slot);
+        let sent = self.send(ZygoteCommand::Spawn { job, slot }, &descriptors);
+        drop(pin);
+        if let Err(error) = sent {
+            tracing::warn!(%error, pid = self.pid, "sandbox zygote is gone; replacing it");
+            self.alive.store(false, Ordering::Relaxed);
+            return Ok(Start::ZygoteGone);
+        }
+        // The child has its own copies now; the runner keeps only its
+        // ends, so end-of-file works both ways.
+        drop((stdin_read, stdout_write, stderr_write));
+
+        let pid = match tokio::time::timeout(deadline, started).await {
+            Ok(Ok(Ok(pid))) => pid,
+            Ok(Ok(Err(errno))) => {
+                return Err(RunnerError::Io(io::Error::from_raw_os_error(errno)));
+            }
+            Ok(Err(_)) => return Ok(Start::ZygoteGone),
+            Err(_elapsed) => {
+                self.send(ZygoteCommand::Kill { job }, &[])?;
+                return Ok(Start::DeadlineExceeded);
+            }
+        };
+        Ok(Start::Started(StartedJob {
+            zygote: Arc::clone(self),
+            job,
+            pid: u32::try_from(pid).map_err(|_| zygote_exited())?,
+            stdin: stdin_write,
+            stdout: stdout_read,
+            stderr: stderr_read,
+            exited,
+        }))
+    }
+
+    /// Sends one load command with the code in a memfd and waits for the
+    /// zygote's `Loaded` or `LoadFailed` event.
+    async fn send_load(
+        &self,
+        slot: u16,
+        wasm_stack_bytes: u64,
+        code: &[u8],
+    ) -> Result<bool, RunnerError> {
+        let memfd = nix::sys::memfd::memfd_create(
+            c"sandnotes-plugin-code",
+            nix::sys::memfd::MFdFlags::MFD_CLOEXEC,
+        )
+        .map_err(errno)?;
+        let mut file = std::fs::File::from(memfd);
+        file.write_all(&sandbox_protocol::encode_load(wasm_stack_bytes, code))?;
+
+        let job = self.next_job.fetch_add(1, Ordering::Relaxed);
+        let (loaded_sender, loaded) = oneshot::channel();
+        self.register(job, PendingJob::Load(Some(loaded_sender)));
+        self.send(ZygoteCommand::Load { job, slot }, &[file.as_raw_fd()])?;
+        drop(file);
+
+        match tokio::time::timeout(START_DEADLINE, loaded).await {
+            Ok(Ok(loaded)) => Ok(loaded),
+            Ok(Err(_)) => Err(zygote_exited()),
+            Err(_elapsed) => Err(RunnerError::Io(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the sandbox zygote did not report the result of a load command in time",
+            ))),
+        }
+    }
+
     fn register(&self, job: u64, channels: PendingJob) {
         let mut pending = self
             .pending
@@ -698,6 +821,42 @@ impl EventReader {
     }
 }
 
+/// A refill of the warm pool in flight. Dropped without [`Self::finish`],
+/// for example when its runtime shuts down, it frees its place in the pool.
+struct PendingRefill {
+    pool: Arc<Mutex<WarmPool<StartedJob>>>,
+    key: WarmKey,
+    finished: bool,
+}
+
+impl PendingRefill {
+    /// Parks `job`, if the fork succeeded.
+    fn finish(mut self, job: Option<StartedJob>) {
+        self.finished = true;
+        let evicted = lock_warm(&self.pool).finish_refill(self.key, job);
+        if let Some(evicted) = evicted {
+            evicted.discard();
+        }
+    }
+}
+
+impl Drop for PendingRefill {
+    fn drop(&mut self) {
+        if !self.finished {
+            lock_warm(&self.pool).finish_refill(self.key, None);
+        }
+    }
+}
+
+/// Locks the warm pool; its records stay consistent through a panic,
+/// because no update can panic halfway.
+fn lock_warm(
+    pool: &Mutex<WarmPool<StartedJob>>,
+) -> std::sync::MutexGuard<'_, WarmPool<StartedJob>> {
+    pool.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Logs the zygote's own stderr, which never contains note text because
 /// the zygote never reads a request. Its children write to their own pipes.
 async fn log_stderr(pid: u32, stderr: tokio::process::ChildStderr) {
@@ -732,8 +891,5 @@ fn errno(error: Errno) -> RunnerError {
 }
 
 fn zygote_exited() -> RunnerError {
-    RunnerError::Io(io::Error::new(
-        io::ErrorKind::BrokenPipe,
-        "the sandbox zygote exited during the job",
-    ))
+    RunnerError::ZygoteExited
 }

@@ -2,8 +2,10 @@
 //!
 //! The zygote handles commands in order, so a slot marked ready here
 //! (after its `Loaded` event) still contains that plugin when a later spawn
-//! names it. A slot is only reloaded while no run has a [`SlotPin`] on
-//! it, and a pin lasts until its run ends.
+//! names it. A slot is only reloaded while no job has a [`SlotPin`] on
+//! it. A pin lasts until the job's spawn command is sent: a load sent
+//! after it reaches the zygote after the fork, and the forked child keeps
+//! its own copy of the plugin.
 
 use std::sync::{Arc, Mutex};
 
@@ -179,7 +181,8 @@ impl Drop for LoadReservation {
     }
 }
 
-/// A run's hold on a slot; released when dropped.
+/// A job's hold on a slot until its spawn command is sent; released when
+/// dropped.
 pub(crate) struct SlotPin {
     pub(crate) slot: u16,
     table: Arc<Mutex<SlotTable>>,

@@ -6,6 +6,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use sandbox_runner::{
     GuestLimits, NoteContent, PluginCode, RunReport, RunRequest, Runner, RunnerConfig,
@@ -109,6 +110,25 @@ pub async fn run(runner: &Runner, name: &str, body: &str) -> RunReport {
         .run(request(name, body))
         .await
         .expect("the runner completes the run")
+}
+
+/// Waits until process `pid` is blocked in `read` on descriptor 0, as
+/// `/proc/PID/syscall` shows it.
+pub fn wait_until_reading_stdin(pid: u32) {
+    let reading_stdin = format!("{} 0x0 ", nix::libc::SYS_read);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let syscall = std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+            .expect("read /proc/PID/syscall of the worker (needs ptrace access to a child)");
+        if syscall.starts_with(&reading_stdin) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker did not wait on stdin within 10 s; last syscall: {syscall}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// Every readable region of process `pid`'s memory, concatenated.
