@@ -33,13 +33,15 @@ struct Cli {
     #[arg(long, default_value_t = 10_000)]
     memory_runs: u64,
 
-    /// Worker modes to measure, comma-separated: `zygote`, `spawn`, and
-    /// `zygote-no-slots` (a zygote that keeps no plugin loaded, so each
-    /// child deserializes the code it receives).
+    /// Worker modes to measure, comma-separated: `zygote`, `spawn`,
+    /// `zygote-no-warm` (a zygote whose runner forks each child when its run
+    /// starts, keeping none forked ahead) and `zygote-no-slots` (a zygote
+    /// that keeps no plugin loaded, so each child deserializes the code it
+    /// receives).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "zygote,zygote-no-slots,spawn"
+        default_value = "zygote,zygote-no-warm,zygote-no-slots,spawn"
     )]
     worker_modes: Vec<String>,
 
@@ -111,13 +113,18 @@ fn worker_config(mode: &str) -> Result<RunnerConfig> {
             worker_mode: WorkerMode::Zygote,
             ..RunnerConfig::default()
         }),
+        "zygote-no-warm" => Ok(RunnerConfig {
+            worker_mode: WorkerMode::Zygote,
+            zygote_warm_children: 0,
+            ..RunnerConfig::default()
+        }),
         "zygote-no-slots" => Ok(RunnerConfig {
             worker_mode: WorkerMode::Zygote,
             zygote_plugin_slots: 0,
             ..RunnerConfig::default()
         }),
         other => anyhow::bail!(
-            "unknown worker mode {other:?}; expected spawn, zygote or zygote-no-slots"
+            "unknown worker mode {other:?}; expected spawn, zygote, zygote-no-warm or zygote-no-slots"
         ),
     }
 }
