@@ -60,8 +60,8 @@ pub struct RunnerConfig {
     pub zygote_plugin_slots: usize,
     /// Children the runner keeps forked ahead for the plugins loaded in
     /// the zygote's slots, so that a run of one of them skips the fork.
-    /// Each is a process waiting for its request, which keeps its plugin's
-    /// slot loaded. Default 2; 0 turns them off.
+    /// Each is a process, with its own copy of its plugin, waiting for one
+    /// run's request. Default 2; 0 turns them off.
     pub zygote_warm_children: usize,
     /// Extra worker arguments. Default none. They must never carry a secret;
     /// tests use them to select the worker's diagnostic hooks.

@@ -82,9 +82,19 @@ impl Runner {
             zygote: None,
         };
         if runner.config.worker_mode == WorkerMode::Zygote {
+            // A child for a loaded plugin sets these before it reads its
+            // request, and rejects a request that names others.
+            let limits = runner.config.run_process_limits;
+            let cpu_seconds = limits.cpu_seconds.to_string();
+            let address_space_bytes = limits.address_space_bytes.to_string();
             let zygote = Zygote::new(
                 runner.worker_path.clone(),
-                runner.worker_args(&[]),
+                runner.worker_args(&[
+                    "--child-cpu-seconds",
+                    &cpu_seconds,
+                    "--child-address-space-bytes",
+                    &address_space_bytes,
+                ]),
                 runner.config.zygote_plugin_slots,
                 runner.config.zygote_warm_children,
             );
@@ -216,7 +226,10 @@ impl Runner {
             // zygote has the plugin loaded now. A plugin run has no effect
             // but its response, so the caller may run it again.
             Err(RunnerError::ZygoteExited) => {
-                tracing::warn!("sandbox zygote exited during a run; the run comes back unused");
+                tracing::warn!(
+                    code_key = %key,
+                    "sandbox zygote exited during a run; the run comes back unused"
+                );
                 return Ok(LoadedRun::NotLoaded(request));
             }
             other => other?,

@@ -239,8 +239,9 @@ impl PluginRuntime {
 
     /// Runs the plugin `digest` on a note in a fresh worker, inside a
     /// `sandbox.worker` span, with `code` from [`Self::plugin_code`]. The
-    /// note is moved into the request and zeroized once written to the
-    /// worker, or dropped (and zeroized) when the run is cancelled first.
+    /// note is moved into the request and zeroized once the run ends (or,
+    /// with code sent along, once written to the worker), or dropped (and
+    /// zeroized) when the run is cancelled first.
     ///
     /// Precompiled code is loaded into the sandbox zygote under the
     /// plugin's digest, so that later runs skip loading it. When `code` is

@@ -31,7 +31,7 @@ use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -221,12 +221,19 @@ impl Zygote {
     }
 
     /// Whether the running zygote, if any, has loaded the plugin of `key` for an
-    /// engine with `wasm_stack_bytes`. Starts no zygote.
+    /// engine with `wasm_stack_bytes`, or a warm child of it has. Starts no
+    /// zygote.
     pub(crate) async fn is_loaded(&self, key: CodeKey, wasm_stack_bytes: u64) -> bool {
         let current = self.current.lock().await;
         current.as_ref().is_some_and(|zygote| {
+            let warm_key = WarmKey {
+                code: key,
+                wasm_stack_bytes,
+                zygote: zygote.id,
+            };
             zygote.alive.load(Ordering::Relaxed)
-                && slots::lock(&zygote.slots).contains(key, wasm_stack_bytes)
+                && (slots::lock(&zygote.slots).contains(key, wasm_stack_bytes)
+                    || lock_warm(&self.warm).contains(warm_key))
         })
     }
 
@@ -287,18 +294,19 @@ impl Zygote {
     /// Forks a warm child for `key` in the background and parks it, unless
     /// the pool has no room for it.
     fn refill(&self, zygote: &Arc<ZygoteProcess>, key: WarmKey) {
-        let Refill::Fork { evicted } = lock_warm(&self.warm).begin_refill(key) else {
+        let Refill::Fork { evicted } = lock_warm(&self.warm).begin_refill(key, Instant::now())
+        else {
             return;
         };
-        if let Some(evicted) = evicted {
-            evicted.discard();
-        }
-
         let refill = PendingRefill {
             pool: Arc::clone(&self.warm),
             key,
             finished: false,
         };
+        if let Some(evicted) = evicted {
+            evicted.discard();
+        }
+
         let zygote = Arc::clone(zygote);
         tokio::spawn(async move {
             let job = match SlotPin::new(&zygote.slots, key.code, key.wasm_stack_bytes) {
@@ -830,10 +838,18 @@ struct PendingRefill {
 }
 
 impl PendingRefill {
-    /// Parks `job`, if the fork succeeded.
+    /// Parks `job`, if the fork succeeded and the child still waits: its
+    /// zygote may have died, and the pool been emptied, meanwhile.
     fn finish(mut self, job: Option<StartedJob>) {
         self.finished = true;
-        let evicted = lock_warm(&self.pool).finish_refill(self.key, job);
+        let (job, dead) = match job {
+            Some(job) if job.is_waiting() => (Some(job), None),
+            other => (None, other),
+        };
+        if let Some(dead) = dead {
+            dead.discard();
+        }
+        let evicted = lock_warm(&self.pool).finish_refill(self.key, job, Instant::now());
         if let Some(evicted) = evicted {
             evicted.discard();
         }
@@ -843,7 +859,7 @@ impl PendingRefill {
 impl Drop for PendingRefill {
     fn drop(&mut self) {
         if !self.finished {
-            lock_warm(&self.pool).finish_refill(self.key, None);
+            lock_warm(&self.pool).finish_refill(self.key, None, Instant::now());
         }
     }
 }

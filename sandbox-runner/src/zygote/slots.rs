@@ -15,6 +15,13 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CodeKey(pub [u8; 32]);
 
+impl std::fmt::Display for CodeKey {
+    /// Formats the key as 64 lowercase hex digits.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+    }
+}
+
 /// Result of a slot reservation.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Reservation {
