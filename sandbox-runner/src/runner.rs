@@ -82,19 +82,9 @@ impl Runner {
             zygote: None,
         };
         if runner.config.worker_mode == WorkerMode::Zygote {
-            // A child for a loaded plugin sets these before it reads its
-            // request, and rejects a request that names others.
-            let limits = runner.config.run_process_limits;
-            let cpu_seconds = limits.cpu_seconds.to_string();
-            let address_space_bytes = limits.address_space_bytes.to_string();
             let zygote = Zygote::new(
                 runner.worker_path.clone(),
-                runner.worker_args(&[
-                    "--child-cpu-seconds",
-                    &cpu_seconds,
-                    "--child-address-space-bytes",
-                    &address_space_bytes,
-                ]),
+                runner.worker_args(&[]),
                 runner.config.zygote_plugin_slots,
                 runner.config.zygote_warm_children,
             );

@@ -25,14 +25,6 @@
 //! Anything else kills the whole process with SIGSYS: no `open`, no
 //! `socket`, no `clone`, no `execve`, and no `read`, because the request
 //! was read before the first filter.
-//!
-//! A zygote child for a loaded plugin needs no load filter, and installs
-//! the early run filter before it reads its request instead: the run
-//! filter plus `read` on descriptor 0 and `setitimer`, for the request and
-//! the epoch alarm. Its rlimits come first, from the zygote's arguments.
-//! Neither addition opens anything: the gateway closes the request pipe
-//! after the request, and code that escaped wasmtime does not check the
-//! epoch anyway.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -198,52 +190,25 @@ pub(crate) fn install_run_filter() -> Result<()> {
         .context("failed to install the run-time seccomp filter")
 }
 
-/// Installs the early run filter on all threads. It must have been
-/// compiled by [`prepare_run_filter`].
-pub(crate) fn install_early_run_filter() -> Result<()> {
-    let program = EARLY_RUN_FILTER
-        .get()
-        .context("the early run filter was not compiled")?;
-    seccompiler::apply_filter_all_threads(program)
-        .context("failed to install the early run-time seccomp filter")
-}
-
 /// The run filter, compiled once by a zygote before it forks, so that its
 /// children only install it.
 static RUN_FILTER: OnceLock<BpfProgram> = OnceLock::new();
 
-/// The early run filter, compiled with [`RUN_FILTER`].
-static EARLY_RUN_FILTER: OnceLock<BpfProgram> = OnceLock::new();
-
-/// Compiles the run filter for [`install_run_filter`], and the early run
-/// filter for [`install_early_run_filter`], in this process and in every
-/// child forked after this call.
+/// Compiles the run filter for [`install_run_filter`] in this process and
+/// in every child forked after this call.
 pub(crate) fn prepare_run_filter() -> Result<()> {
     let program = compile_run_filter()?;
-    let early_program = compile_early_run_filter()?;
-    // A second call keeps the first programs, which are the same.
+    // A second call keeps the first program, which is the same.
     let _ = RUN_FILTER.set(program);
-    let _ = EARLY_RUN_FILTER.set(early_program);
     Ok(())
 }
 
-fn run_rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>> {
+fn compile_run_filter() -> Result<BpfProgram> {
     let mut rules = common_rules();
     for syscall in [libc::SYS_mmap, libc::SYS_mprotect] {
         rules.insert(syscall, vec![without_prot_exec()?]);
     }
-    Ok(rules)
-}
-
-fn compile_run_filter() -> Result<BpfProgram> {
-    compile(run_rules()?).context("failed to compile the run-time seccomp filter")
-}
-
-fn compile_early_run_filter() -> Result<BpfProgram> {
-    let mut rules = run_rules()?;
-    rules.insert(libc::SYS_read, vec![only_descriptor(libc::STDIN_FILENO)?]);
-    rules.insert(libc::SYS_setitimer, Vec::new());
-    compile(rules).context("failed to compile the early run-time seccomp filter")
+    compile(rules).context("failed to compile the run-time seccomp filter")
 }
 
 /// System calls both filters allow without conditions.
@@ -283,17 +248,6 @@ fn without_prot_exec() -> Result<SeccompRule> {
         SeccompCmpArgLen::Dword,
         SeccompCmpOp::MaskedEq(libc::PROT_EXEC as u64),
         0,
-    )?;
-    Ok(SeccompRule::new(vec![condition])?)
-}
-
-/// Matches calls whose first argument is `descriptor`.
-fn only_descriptor(descriptor: libc::c_int) -> Result<SeccompRule> {
-    let condition = SeccompCondition::new(
-        0,
-        SeccompCmpArgLen::Dword,
-        SeccompCmpOp::Eq,
-        descriptor as u64,
     )?;
     Ok(SeccompRule::new(vec![condition])?)
 }

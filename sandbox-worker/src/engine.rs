@@ -101,14 +101,6 @@ extern "C" fn on_epoch_alarm(_signal: libc::c_int) {
 /// deadline, and before the run filter, which forbids `rt_sigaction` and
 /// `setitimer`.
 pub(crate) fn arm_epoch_alarm(engine: &Engine, deadline: Duration) -> Result<()> {
-    install_epoch_alarm(engine)?;
-    start_epoch_alarm(deadline)
-}
-
-/// Installs the SIGALRM handler that advances the epoch of `engine`, for
-/// [`start_epoch_alarm`]. Must come before any filter that forbids
-/// `rt_sigaction`.
-pub(crate) fn install_epoch_alarm(engine: &Engine) -> Result<()> {
     if ALARM_ENGINE.set(engine.clone()).is_err() {
         bail!("the epoch alarm was armed twice in one process");
     }
@@ -122,11 +114,7 @@ pub(crate) fn install_epoch_alarm(engine: &Engine) -> Result<()> {
     #[allow(unsafe_code)]
     unsafe { sigaction(Signal::SIGALRM, &action) }
         .context("failed to install the SIGALRM handler")?;
-    Ok(())
-}
 
-/// Starts a SIGALRM every `deadline`, the first `deadline` from now.
-pub(crate) fn start_epoch_alarm(deadline: Duration) -> Result<()> {
     // A zero value would disarm the timer, so the shortest deadline is 1 us.
     let deadline = deadline.max(Duration::from_micros(1));
     let period = libc::timeval {

@@ -27,14 +27,9 @@
 //!
 //! A child forked by a zygote (`--zygote`) inherits step 2 from the
 //! zygote. When its spawn named a slot, the zygote's engine and the
-//! deserialized plugin come with it, and it confines itself before step 1:
-//! it sets the rlimits of `--child-cpu-seconds` and
-//! `--child-address-space-bytes` and `RLIMIT_NPROC`, installs the SIGALRM
-//! handler and the early run filter (the run filter plus `read` on stdin
-//! and `setitimer`), and only then reads its request. It rejects a request
-//! whose process limits differ from those, and then starts the epoch alarm
-//! and runs. A child forked by a runner ahead of its run waits for its
-//! request in that state.
+//! deserialized plugin come with it: of steps 4 to 6 it only sets
+//! `RLIMIT_NPROC` and arms the alarm, and it installs only the run-time
+//! filter.
 //!
 //! Exit status 0 means a response frame was written, whatever the run's
 //! outcome. Any other status means the worker failed before it could write
@@ -59,8 +54,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use sandbox_protocol::{
-    CompileRequest, CompileResponse, DEFAULT_MAX_REQUEST_BYTES, PluginCode, ProcessLimits, Request,
-    Response, RunRequest,
+    CompileRequest, CompileResponse, DEFAULT_MAX_REQUEST_BYTES, PluginCode, Request, Response,
+    RunRequest,
 };
 
 use crate::probe::ForbiddenSyscall;
@@ -73,12 +68,6 @@ enum Job {
     /// Forked by a zygote, which already set `no_new_privs`, the namespaces
     /// and Landlock; `loaded` is the plugin of the slot its spawn named.
     ZygoteChild { loaded: Option<LoadedPlugin> },
-    /// A zygote child with a loaded plugin that set `limits` and installed
-    /// the early run filter before it read its request.
-    ConfinedZygoteChild {
-        loaded: LoadedPlugin,
-        limits: ProcessLimits,
-    },
 }
 
 #[derive(Parser)]
@@ -103,17 +92,6 @@ struct Cli {
     /// its own stdin like an executed worker.
     #[arg(long, conflicts_with = "engine_fingerprint")]
     zygote: bool,
-
-    /// Zygote only: `RLIMIT_CPU`, in seconds, of each child forked for a
-    /// loaded plugin, which sets it before it reads its request. A request
-    /// that names other limits is rejected.
-    #[arg(long, value_name = "SECONDS", requires = "zygote", default_value_t = ProcessLimits::default().cpu_seconds)]
-    child_cpu_seconds: u64,
-
-    /// Zygote only: `RLIMIT_AS`, in bytes, of each child forked for a
-    /// loaded plugin, as `--child-cpu-seconds`.
-    #[arg(long, value_name = "BYTES", requires = "zygote", default_value_t = ProcessLimits::default().address_space_bytes)]
-    child_address_space_bytes: u64,
 
     /// Maximum request payload to read from stdin, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_REQUEST_BYTES)]
@@ -167,16 +145,6 @@ fn serve(cli: &Cli, job: Job) -> Result<()> {
         return self_check::run();
     }
 
-    // The parent's id is read before the filters forbid `getppid`, for the
-    // probe that attempts to trace the parent.
-    let parent = nix::unistd::getppid();
-    let job = match job {
-        Job::ZygoteChild {
-            loaded: Some(loaded),
-        } => confine_before_request(cli, loaded)?,
-        other => other,
-    };
-
     let payload = sandbox_protocol::read_frame(&mut std::io::stdin().lock(), cli.max_request_bytes)
         .context("failed to read the request")?;
     let request: Request =
@@ -184,7 +152,7 @@ fn serve(cli: &Cli, job: Job) -> Result<()> {
     drop(payload);
 
     let response = match request {
-        Request::Run(request) => serve_run(request, cli.probe_forbidden_syscall, job, parent),
+        Request::Run(request) => serve_run(request, cli.probe_forbidden_syscall, job),
         Request::Compile(request) => serve_compile(request, &job),
     };
     let response = response
@@ -216,64 +184,11 @@ fn close_output() {
     }
 }
 
-/// Sets the rlimits of a zygote child for a loaded plugin, forbids new
-/// processes, installs the SIGALRM handler and the early run filter, so
-/// that its request, note included, only enters a confined process.
-fn confine_before_request(cli: &Cli, loaded: LoadedPlugin) -> Result<Job> {
-    let limits = ProcessLimits {
-        cpu_seconds: cli.child_cpu_seconds,
-        address_space_bytes: cli.child_address_space_bytes,
-    };
-    confine::set_rlimits(&limits)?;
-    confine::forbid_new_processes()?;
-    engine::install_epoch_alarm(&loaded.engine)?;
-    confine::install_early_run_filter()?;
-    Ok(Job::ConfinedZygoteChild { loaded, limits })
-}
-
-/// Runs the plugin a confined zygote child inherited; see
-/// [`confine_before_request`].
-fn serve_confined_run(
-    request: RunRequest,
-    probe: Option<ForbiddenSyscall>,
-    parent: nix::unistd::Pid,
-    loaded: LoadedPlugin,
-    limits: ProcessLimits,
-) -> Result<Response> {
-    if request.process != limits {
-        bail!(
-            "the request names process limits {:?}, but this zygote child set {limits:?}",
-            request.process
-        );
-    }
-    if !matches!(request.plugin, PluginCode::Loaded) {
-        bail!("a zygote child for a loaded plugin only runs that plugin");
-    }
-    if loaded.wasm_stack_bytes != request.guest.wasm_stack_bytes {
-        bail!("the loaded plugin belongs to an engine with another wasm stack limit");
-    }
-    engine::start_epoch_alarm(Duration::from_millis(request.guest.epoch_deadline_ms))?;
-
-    if let Some(probe) = probe {
-        probe::attempt(probe, parent);
-    }
-    let LoadedPlugin {
-        engine, prepared, ..
-    } = loaded;
-    let response = run::run(&engine, Ok(prepared), request);
-    Ok(Response::Run(response))
-}
-
-fn serve_run(
-    request: RunRequest,
-    probe: Option<ForbiddenSyscall>,
-    job: Job,
-    parent: nix::unistd::Pid,
-) -> Result<Response> {
+fn serve_run(request: RunRequest, probe: Option<ForbiddenSyscall>, job: Job) -> Result<Response> {
+    // The parent's id is read before the filters forbid `getppid`, for the
+    // probe that attempts to trace the parent.
+    let parent = nix::unistd::getppid();
     let loaded = match job {
-        Job::ConfinedZygoteChild { loaded, limits } => {
-            return serve_confined_run(request, probe, parent, loaded, limits);
-        }
         Job::Executed => {
             // Layers the host does not allow are skipped here;
             // `--self-check` reports them, and the gateway logs that report
@@ -342,14 +257,8 @@ fn serve_run(
 }
 
 fn serve_compile(request: CompileRequest, job: &Job) -> Result<Response> {
-    match job {
-        Job::Executed => {
-            let _layers = confine::isolate()?;
-        }
-        Job::ZygoteChild { .. } => {}
-        Job::ConfinedZygoteChild { .. } => {
-            bail!("a zygote child for a loaded plugin does not compile components")
-        }
+    if let Job::Executed = job {
+        let _layers = confine::isolate()?;
     }
     confine::set_rlimits(&request.process)?;
     confine::forbid_new_processes()?;

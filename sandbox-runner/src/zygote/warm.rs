@@ -1,10 +1,9 @@
 //! Children forked ahead of their runs ("warm children").
 //!
 //! When a run of a loaded plugin starts, the runner requests one more
-//! child from the zygote for the same plugin and parks it here. The child
-//! sets its rlimits and seccomp filter and blocks on its empty stdin. The
-//! next run of that plugin takes the parked child and writes its request
-//! at once, so the fork, the child's set-up, its seccomp filter and the
+//! child from the zygote for the same plugin and parks it here, blocked on
+//! its empty stdin. The next run of that plugin takes the parked child and
+//! writes its request at once, so the fork, the child's set-up and the
 //! `Started` round trip are no longer on that run's path. Every run still
 //! gets a process of its own: a parked child serves exactly one run, and
 //! it was forked from the zygote, which never holds note data.
