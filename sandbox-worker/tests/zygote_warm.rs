@@ -257,7 +257,7 @@ async fn warm_child_forked_during_run_lacks_its_note() {
     assert_ok(&run_keyed(&runner, &code, "One sentence.").await);
     warm_children(&runner, 1).await;
 
-    // This run takes the parked child and asks for another one, which the
+    // This run takes the parked child and requests another one, which the
     // zygote forks while the run has the marker.
     assert_ok(&run_loaded(&runner, &format!("{marker} ends here.")).await);
     let warm = warm_children(&runner, 1).await;
@@ -353,7 +353,7 @@ async fn run_as_zygote_dies_comes_back_unused() {
 
     // The run may take the warm child before the zygote is gone. If the
     // kill reaches the child before it responds, the request comes back
-    // unused, as it does when the run finds the zygote dead; it never
+    // unused, as it does when the run finds the zygote dead. It never
     // fails.
     kill(Pid::from_raw(zygote as i32), Signal::SIGKILL).unwrap();
     let loaded = runner
