@@ -144,6 +144,24 @@ async fn wait_until_exited(pid: u32) {
     }
 }
 
+/// Process ids of the children of `pid`, from every thread's list.
+fn children_of(pid: u32) -> Vec<u32> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
+    tasks
+        .filter_map(|task| {
+            let task = task.ok()?.file_name();
+            let path = format!("/proc/{pid}/task/{}/children", task.to_string_lossy());
+            std::fs::read_to_string(path).ok()
+        })
+        .flat_map(|children| {
+            children
+                .split_whitespace()
+                .filter_map(|child| child.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
 fn parent_of(pid: u32) -> u32 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
@@ -419,6 +437,51 @@ async fn zygote_killed_mid_run_returns_request() {
     };
     assert_eq!(request.note.body, "note");
     assert!(matches!(request.plugin, PluginCode::Loaded));
+}
+
+#[tokio::test]
+async fn cancelled_run_kills_its_child() {
+    let runner = runner(4, 0, &[]);
+    let code = precompiled(&runner, "hostile-infinite-loop").await;
+    let looping = |plugin, epoch_deadline_ms| RunRequest {
+        limits: sandbox_runner::GuestLimits {
+            fuel: u64::MAX / 2,
+            epoch_deadline_ms,
+            ..sandbox_runner::GuestLimits::default()
+        },
+        ..request(plugin, "note")
+    };
+    // Loads the plugin; the short epoch deadline ends this run.
+    let first = runner
+        .run_keyed(key(1), looping(PluginCode::Precompiled(code), 100))
+        .await
+        .unwrap();
+    assert!(
+        matches!(first.outcome, RunOutcome::EpochDeadline),
+        "{first:?}"
+    );
+    let zygote = runner.zygote_pid().await.unwrap().expect("zygote mode");
+
+    // This run would loop until its 1.9 s epoch deadline; its future is
+    // dropped after 0.3 s instead.
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(300),
+        runner.run_loaded(key(1), looping(PluginCode::Loaded, 1_900)),
+    )
+    .await;
+    assert!(cancelled.is_err(), "the run ended early: {cancelled:?}");
+
+    // Killed and reaped well before its epoch deadline; the bound leaves
+    // room for a slow machine.
+    let deadline = Instant::now() + Duration::from_millis(1_000);
+    while !children_of(zygote).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the cancelled run's child still runs: {:?}",
+            children_of(zygote)
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 #[tokio::test]

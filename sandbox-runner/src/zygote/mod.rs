@@ -556,6 +556,11 @@ impl StartedJob {
             mut exited,
             ..
         } = self;
+        let mut cancel_guard = KillOnDrop {
+            zygote: &zygote,
+            job,
+            armed: true,
+        };
 
         grow_pipe(&stdin, input.len());
         let stdin = pipe::Sender::from_owned_fd(stdin)?;
@@ -599,7 +604,7 @@ impl StartedJob {
             })
         };
 
-        match tokio::time::timeout(deadline, io).await {
+        let finished = match tokio::time::timeout(deadline, io).await {
             Ok(finished) => finished,
             Err(_elapsed) => {
                 // Commands are handled in order, so this kill reaches the
@@ -608,7 +613,9 @@ impl StartedJob {
                 let _ = tokio::time::timeout(KILL_GRACE, exited).await;
                 Ok(Finished::DeadlineExceeded)
             }
-        }
+        };
+        cancel_guard.armed = false;
+        finished
     }
 }
 
@@ -825,6 +832,27 @@ impl EventReader {
                     let _ = loaded.send(matches!(event, ZygoteEvent::Loaded { .. }));
                 }
             }
+        }
+    }
+}
+
+/// Kills a job's child when dropped while armed: a run whose future is
+/// dropped midway, for example because its HTTP request was cancelled,
+/// must not leave its child running outside the runner's limit on
+/// concurrent workers.
+struct KillOnDrop<'a> {
+    zygote: &'a ZygoteProcess,
+    job: u64,
+    armed: bool,
+}
+
+impl Drop for KillOnDrop<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if let Err(error) = self.zygote.send(ZygoteCommand::Kill { job: self.job }, &[]) {
+            tracing::debug!(%error, job = self.job, "failed to kill the child of a cancelled job");
         }
     }
 }
