@@ -31,15 +31,6 @@ async fn zygote_pid(runner: &Runner) -> u32 {
         .expect("the runner is in zygote mode")
 }
 
-/// Process ids of the children of `pid`.
-fn children_of(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|child| child.parse().ok())
-        .collect()
-}
-
 #[tokio::test]
 async fn zygote_mode_runs_text_analyzer() {
     let runner = zygote_runner(&[]);
@@ -144,7 +135,7 @@ async fn zygote_child_runs_under_seccomp() {
         tokio::select! {
             report = &mut run => break report.expect("the runner completes the run"),
             () = tokio::time::sleep(Duration::from_millis(5)) => {
-                for child in children_of(zygote) {
+                for child in common::children_of(zygote) {
                     let status = std::fs::read_to_string(format!("/proc/{child}/status"))
                         .unwrap_or_default();
                     if let Some(mode) = status.lines().find_map(|line| line.strip_prefix("Seccomp:")) {

@@ -144,31 +144,9 @@ async fn wait_until_exited(pid: u32) {
     }
 }
 
-/// Process ids of the children of `pid`, from every thread's list.
-fn children_of(pid: u32) -> Vec<u32> {
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
-    tasks
-        .filter_map(|task| {
-            let task = task.ok()?.file_name();
-            let path = format!("/proc/{pid}/task/{}/children", task.to_string_lossy());
-            std::fs::read_to_string(path).ok()
-        })
-        .flat_map(|children| {
-            children
-                .split_whitespace()
-                .filter_map(|child| child.parse().ok())
-                .collect::<Vec<u32>>()
-        })
-        .collect()
-}
-
+/// Parent process id of the running process `pid`.
 fn parent_of(pid: u32) -> u32 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("PPid:"))
-        .and_then(|ppid| ppid.trim().parse().ok())
-        .expect("a PPid line in /proc/PID/status")
+    common::parent_of(pid).expect("the process is running")
 }
 
 #[tokio::test]
@@ -474,11 +452,11 @@ async fn cancelled_run_kills_its_child() {
     // Killed and reaped well before its epoch deadline; the bound leaves
     // room for a slow machine.
     let deadline = Instant::now() + Duration::from_millis(1_000);
-    while !children_of(zygote).is_empty() {
+    while !common::children_of(zygote).is_empty() {
         assert!(
             Instant::now() < deadline,
             "the cancelled run's child still runs: {:?}",
-            children_of(zygote)
+            common::children_of(zygote)
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

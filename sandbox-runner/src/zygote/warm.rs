@@ -6,7 +6,7 @@
 //! writes its request at once, so the fork, the child's set-up and the
 //! `Started` round trip are no longer on that run's path. Every run still
 //! gets a process of its own: a parked child serves exactly one run, and
-//! it was forked from the zygote, which never holds note data.
+//! it was forked from the zygote, which never receives note data.
 //!
 //! A parked child has its own copy of its plugin, so the zygote may evict
 //! that plugin meanwhile. The pool is small. When it is full, a plugin

@@ -131,6 +131,36 @@ pub fn wait_until_reading_stdin(pid: u32) {
     }
 }
 
+/// Process ids of the children of `pid`, from the lists of all its
+/// threads.
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(|task| {
+            let task = task.ok()?.file_name();
+            let path = format!("/proc/{pid}/task/{}/children", task.to_string_lossy());
+            std::fs::read_to_string(path).ok()
+        })
+        .flat_map(|children| {
+            children
+                .split_whitespace()
+                .filter_map(|child| child.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
+/// Parent process id of `pid`, or `None` once it is gone.
+pub fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name in parentheses may contain spaces, so fields are
+    // counted after it: state, then the parent id.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Every readable region of process `pid`'s memory, concatenated.
 pub fn read_memory(pid: u32) -> Vec<u8> {
     use std::io::{Read, Seek, SeekFrom};
