@@ -19,6 +19,12 @@ const DRAIN_AFTER_CANCEL: Duration = Duration::from_secs(2);
 /// How long closing the database pool may wait for connections still in use.
 const STORE_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// mimalloc instead of the system allocator: per-thread heaps cut the
+/// allocator's share of a request's CPU time, and note gets served 1.1 to
+/// 1.35 times as many requests per second side by side (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
