@@ -11,6 +11,7 @@
 //! figures. Note text, titles, plugin arguments, plugin log lines, tokens and
 //! keys are never span fields or event fields in these crates.
 
+mod fields;
 mod json;
 pub mod metrics;
 pub mod otlp;
@@ -69,6 +70,7 @@ impl Telemetry {
                 .boxed(),
             LogFormat::Json => tracing_subscriber::fmt::layer()
                 .json()
+                .fmt_fields(fields::AppendJsonFields)
                 .event_format(json::JsonWithTraceIds::new(tracing_enabled))
                 .with_writer(std::io::stderr)
                 .boxed(),
