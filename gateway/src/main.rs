@@ -19,9 +19,9 @@ const DRAIN_AFTER_CANCEL: Duration = Duration::from_secs(2);
 /// How long closing the database pool may wait for connections still in use.
 const STORE_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// mimalloc instead of the system allocator: per-thread heaps cut the
-/// allocator's share of a request's CPU time, and note gets served 1.1 to
-/// 1.35 times as many requests per second side by side (BENCHMARKS.md).
+/// mimalloc instead of the system allocator: side by side, the gateway
+/// served 1.06 to 1.25 times as many note gets per second at concurrency 8
+/// (BENCHMARKS.md), and its RSS after a run of the benchmark was lower.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
