@@ -7,8 +7,14 @@
 //! created. The request span records its route, user, note and status that
 //! way, so every request paid for several parses although almost no request
 //! logs anything. [`AppendJsonFields`] writes the new members before the
-//! closing brace instead. A field recorded twice appears twice; JSON readers
-//! such as `serde_json` keep the last value, the one recorded last.
+//! closing brace instead. A field recorded twice is stored twice, but the
+//! JSON event formatter reads the text into a map before it writes a log
+//! line, so the line shows only the value recorded last.
+//!
+//! Values are written as `JsonFields` writes them: numbers, booleans and
+//! strings as JSON values, byte slices as arrays of numbers, non-finite
+//! floats as `null`, and fields named `log.*` (metadata of records from the
+//! `log` crate) not at all.
 
 use std::fmt::{self, Write as _};
 
@@ -45,19 +51,15 @@ impl<'writer> FormatFields<'writer> for AppendJsonFields {
             return Ok(());
         }
         let stored = &mut current.fields;
-        match stored.strip_suffix('}') {
-            Some(rest) => {
-                let had_members = !rest.ends_with('{');
-                stored.pop();
-                if had_members {
-                    stored.push(',');
-                }
-            }
-            // Not written by `format_fields`; start a new object.
-            None => {
-                stored.clear();
-                stored.push('{');
-            }
+        // The stored text comes from `format_fields` of this type, so it is
+        // an object. Anything else is left as it is.
+        let Some(rest) = stored.strip_suffix('}') else {
+            return Err(fmt::Error);
+        };
+        let had_members = !rest.ends_with('{');
+        stored.pop();
+        if had_members {
+            stored.push(',');
         }
         stored.push_str(&members.text);
         stored.push('}');
@@ -73,12 +75,12 @@ struct Members {
 
 impl Members {
     fn push(&mut self, field: &Field, value: impl FnOnce(&mut String)) {
+        // `tracing` has already removed the `r#` of raw identifiers.
         let name = field.name();
-        let name = name.strip_prefix("r#").unwrap_or(name);
         if !self.text.is_empty() {
             self.text.push(',');
         }
-        push_json_string(&mut self.text, name);
+        push_json(&mut self.text, name);
         self.text.push(':');
         value(&mut self.text);
     }
@@ -86,14 +88,8 @@ impl Members {
 
 impl Visit for Members {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.push(field, |text| {
-            if value.is_finite() {
-                // A finite f64 prints as a JSON number.
-                let _ = write!(text, "{value}");
-            } else {
-                text.push_str("null");
-            }
-        });
+        // serde_json writes `2.0` as a float and a non-finite value as `null`.
+        self.push(field, |text| push_json(text, &value));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
@@ -115,20 +111,27 @@ impl Visit for Members {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.push(field, |text| push_json_string(text, value));
+        self.push(field, |text| push_json(text, value));
+    }
+
+    fn record_bytes(&mut self, field: &Field, value: &[u8]) {
+        self.push(field, |text| push_json(text, value));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.push(field, |text| push_json_string(text, &format!("{value:?}")));
+        if field.name().starts_with("log.") {
+            return;
+        }
+        self.push(field, |text| push_json(text, &format!("{value:?}")));
     }
 }
 
-/// Appends `value` as a quoted, escaped JSON string.
-fn push_json_string(text: &mut String, value: &str) {
+/// Appends `value` as JSON text.
+fn push_json<T: serde::Serialize + ?Sized>(text: &mut String, value: &T) {
     // serde_json fails only on maps with non-string keys and on failing
-    // `Serialize` implementations, so this always succeeds for a `str`.
-    if let Ok(quoted) = serde_json::to_string(value) {
-        text.push_str(&quoted);
+    // `Serialize` implementations, neither of which is written here.
+    if let Ok(json) = serde_json::to_string(value) {
+        text.push_str(&json);
     }
 }
 
@@ -235,6 +238,35 @@ mod tests {
         assert_eq!(span["undefined"], Value::Null);
         assert_eq!(span["debug"], "Some(1)");
         assert_eq!(span["type"], "raw");
+    }
+
+    #[test]
+    fn floats_and_bytes_read_back_as_written() {
+        let lines = log_lines(|| {
+            let span = tracing::info_span!(
+                "floats",
+                largest = f64::MAX,
+                whole = 2.0_f64,
+                infinite = f64::INFINITY,
+                bytes = &b"ab"[..],
+            );
+            span.in_scope(|| tracing::info!("inside"));
+        });
+        let span = &lines[0]["span"];
+        assert_eq!(span["largest"], f64::MAX);
+        assert!(span["whole"].is_f64(), "{}", span["whole"]);
+        assert_eq!(span["infinite"], Value::Null);
+        assert_eq!(span["bytes"], json!([97, 98]));
+    }
+
+    #[test]
+    fn empty_record_keeps_object_valid() {
+        let lines = log_lines(|| {
+            let span = tracing::info_span!("gaps", first = 1_u64, second = Empty);
+            span.record("second", Empty);
+            span.in_scope(|| tracing::info!("inside"));
+        });
+        assert_eq!(lines[0]["span"], json!({"name": "gaps", "first": 1}));
     }
 
     #[test]
