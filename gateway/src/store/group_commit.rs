@@ -4,15 +4,18 @@
 //!
 //! Each caller gets its own result only after the transaction that contains
 //! its insert has committed, so an acknowledged note is as durable as with
-//! a transaction of its own. Each insert checks and raises its owner's note
-//! count in that transaction first. A caller that stops waiting does not
-//! withdraw its insert: the note is stored if its batch commits.
+//! a transaction of its own. Each insert is one statement that checks its
+//! owner's note count, and a trigger raises the count (migration
+//! `20261205000004_note_count_triggers.sql`). A batch of one insert runs
+//! that statement on its own, without `BEGIN` and `COMMIT`, which saves two
+//! round trips to the connection's thread when creates do not overlap. A
+//! caller that stops waiting does not withdraw its insert: the note is
+//! stored if its batch commits.
 
 use std::sync::Arc;
 
 use sqlx::error::ErrorKind;
 use sqlx::sqlite::SqlitePool;
-use sqlx::{Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{NoteRecord, StoreError};
@@ -86,7 +89,13 @@ async fn write_batches(pool: SqlitePool, mut receiver: mpsc::Receiver<PendingIns
 /// Inserts every note of `batch` in one transaction and sends each caller
 /// its result after the commit. When the transaction itself fails, every
 /// caller gets that error.
-async fn commit_batch(pool: &SqlitePool, batch: Vec<PendingInsert>) {
+async fn commit_batch(pool: &SqlitePool, mut batch: Vec<PendingInsert>) {
+    if batch.len() == 1
+        && let Some(pending) = batch.pop()
+    {
+        return insert_alone(pool, pending).await;
+    }
+
     let mut transaction = match pool.begin().await {
         Ok(transaction) => transaction,
         Err(error) => return fail_all(batch, error),
@@ -94,7 +103,7 @@ async fn commit_batch(pool: &SqlitePool, batch: Vec<PendingInsert>) {
 
     let mut results = Vec::with_capacity(batch.len());
     for pending in &batch {
-        match insert_one(&mut transaction, pending).await {
+        match insert_one(&mut *transaction, pending).await {
             Ok(result) => results.push(result),
             Err(error) => return fail_all(batch, error),
         }
@@ -109,50 +118,52 @@ async fn commit_batch(pool: &SqlitePool, batch: Vec<PendingInsert>) {
     }
 }
 
-/// Runs one insert inside the shared transaction. The inner result is this
-/// insert's own outcome. An outer `Err` means the transaction can no longer
-/// be trusted, so the whole batch rolls back.
-async fn insert_one(
-    transaction: &mut Transaction<'static, Sqlite>,
-    pending: &PendingInsert,
-) -> Result<Result<bool, StoreError>, sqlx::Error> {
-    let note = &pending.note;
-    let counted =
-        sqlx::query("UPDATE users SET note_count = note_count + 1 WHERE id = ? AND note_count < ?")
-            .bind(note.owner.as_uuid())
-            .bind(pending.max_notes)
-            .execute(&mut **transaction)
-            .await?;
-    if counted.rows_affected() == 0 {
-        // The limit is reached or the owner is gone; nothing was changed.
-        return Ok(Ok(false));
-    }
+/// Runs the insert of a batch of one in its own implicit transaction, which
+/// commits when the statement ends.
+async fn insert_alone(pool: &SqlitePool, pending: PendingInsert) {
+    let result = match insert_one(pool, &pending).await {
+        Ok(result) => result,
+        Err(error) => {
+            tracing::error!(error = %error, "a note insert failed");
+            Err(error.into())
+        }
+    };
+    // A caller that stopped waiting has nothing to receive.
+    let _ = pending.done.send(result);
+}
 
+/// Runs one insert, inside the shared transaction or alone. The inner
+/// result is this insert's own outcome. An outer `Err` means a shared
+/// transaction can no longer be trusted, so the whole batch rolls back.
+async fn insert_one<'c, E>(
+    executor: E,
+    pending: &PendingInsert,
+) -> Result<Result<bool, StoreError>, sqlx::Error>
+where
+    E: sqlx::SqliteExecutor<'c>,
+{
+    let note = &pending.note;
+    // No row is selected when the owner is gone or has reached the limit.
     let inserted = sqlx::query(
         "INSERT INTO notes (id, owner_id, title_sealed, body_sealed, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+         SELECT ?, id, ?, ?, ?, ? FROM users WHERE id = ? AND note_count < ?",
     )
     .bind(note.id.as_uuid())
-    .bind(note.owner.as_uuid())
     .bind(&note.title_sealed)
     .bind(&note.body_sealed)
     .bind(note.created_at)
     .bind(note.updated_at)
-    .execute(&mut **transaction)
+    .bind(note.owner.as_uuid())
+    .bind(pending.max_notes)
+    .execute(executor)
     .await;
     match inserted {
-        Ok(_) => Ok(Ok(true)),
-        Err(error) if is_constraint_violation(&error) => {
-            // SQLite undid only the failed statement: take back this
-            // insert's count so the other inserts of the batch can commit.
-            // NOTE: true only while the notes table uses the default ABORT
-            // conflict resolution; `ON CONFLICT ROLLBACK` would break this.
-            sqlx::query("UPDATE users SET note_count = note_count - 1 WHERE id = ?")
-                .bind(note.owner.as_uuid())
-                .execute(&mut **transaction)
-                .await?;
-            Ok(Err(error.into()))
-        }
+        Ok(done) => Ok(Ok(done.rows_affected() == 1)),
+        // SQLite undid only the failed statement, with the count its
+        // trigger had raised, so the other inserts of a batch can commit.
+        // NOTE: true only while the notes table uses the default ABORT
+        // conflict resolution; `ON CONFLICT ROLLBACK` would break this.
+        Err(error) if is_constraint_violation(&error) => Ok(Err(error.into())),
         // Other errors (I/O, full disk) may have rolled back the whole
         // transaction, so the batch fails.
         Err(error) => Err(error),
@@ -223,12 +234,20 @@ mod tests {
             inserter.insert(&second_note, 10)
         );
 
+        // Both fail, whether the writer took them as one batch or as two
+        // batches of one.
         assert!(
-            matches!(first, Err(StoreError::SharedCommit(_))),
+            matches!(
+                first,
+                Err(StoreError::SharedCommit(_) | StoreError::Database(_))
+            ),
             "{first:?}"
         );
         assert!(
-            matches!(second, Err(StoreError::SharedCommit(_))),
+            matches!(
+                second,
+                Err(StoreError::SharedCommit(_) | StoreError::Database(_))
+            ),
             "{second:?}"
         );
         assert!(
@@ -269,8 +288,8 @@ mod tests {
             .unwrap();
         let owner = UserId::new_random();
         sqlx::query(
-            "INSERT INTO users (id, username, password_hash, key_salt, created_at, note_count) \
-             VALUES (?, 'alice', 'hash', x'00', '2026-12-05T00:00:00Z', 1)",
+            "INSERT INTO users (id, username, password_hash, key_salt, created_at) \
+             VALUES (?, 'alice', 'hash', x'00', '2026-12-05T00:00:00Z')",
         )
         .bind(owner.as_uuid())
         .execute(&pool)

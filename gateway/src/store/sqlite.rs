@@ -215,21 +215,13 @@ impl NoteStore for SqliteStore {
     }
 
     async fn delete_note(&self, owner: UserId, id: NoteId) -> Result<bool, StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        // A trigger lowers the owner's note count in the same statement.
         let result = sqlx::query("DELETE FROM notes WHERE id = ? AND owner_id = ?")
             .bind(id.as_uuid())
             .bind(owner.as_uuid())
-            .execute(&mut *transaction)
+            .execute(&self.pool)
             .await?;
-        if result.rows_affected() == 0 {
-            return Ok(false);
-        }
-        sqlx::query("UPDATE users SET note_count = note_count - 1 WHERE id = ?")
-            .bind(owner.as_uuid())
-            .execute(&mut *transaction)
-            .await?;
-        transaction.commit().await?;
-        Ok(true)
+        Ok(result.rows_affected() == 1)
     }
 }
 
