@@ -124,7 +124,12 @@ async fn insert_alone(pool: &SqlitePool, pending: PendingInsert) {
     let result = match insert_one(pool, &pending).await {
         Ok(result) => result,
         Err(error) => {
-            tracing::error!(error = %error, "a note insert failed");
+            tracing::error!(
+                error = %error,
+                note_id = %pending.note.id,
+                user_id = %pending.note.owner,
+                "a note insert failed"
+            );
             Err(error.into())
         }
     };
