@@ -190,6 +190,39 @@ pub(crate) fn install_run_filter() -> Result<()> {
         .context("failed to install the run-time seccomp filter")
 }
 
+/// Installs, in a zygote, a filter that allows every system call after
+/// loading one of its arguments, so the kernel cannot tell its result from
+/// the system call number alone.
+///
+/// When a filter is attached, the kernel (5.11 and later) records which
+/// system calls the whole stack always allows, emulating the new filter
+/// for each number that the filters below always allow. With no filter
+/// below, that is every number, and the run filter's rule list is walked
+/// for each of them, with interrupts off, in every zygote child. Above this
+/// filter no number is always allowed, so children attach the run filter
+/// without that walk, and each of their system calls runs both filters,
+/// which the kernel compiles to native code.
+pub(crate) fn install_base_filter() -> Result<()> {
+    let argument = u32::try_from(std::mem::offset_of!(libc::seccomp_data, args))
+        .context("the offset of the system call arguments does not fit BPF")?;
+    let program: BpfProgram = vec![
+        seccompiler::sock_filter {
+            code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
+            jt: 0,
+            jf: 0,
+            k: argument,
+        },
+        seccompiler::sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: libc::SECCOMP_RET_ALLOW,
+        },
+    ];
+    seccompiler::apply_filter_all_threads(&program)
+        .context("failed to install the zygote's base seccomp filter")
+}
+
 /// The run filter, compiled once by a zygote before it forks, so that its
 /// children only install it.
 static RUN_FILTER: OnceLock<BpfProgram> = OnceLock::new();

@@ -62,6 +62,7 @@ pub(crate) fn serve(
     // worker; `--self-check` reports them.
     let _layers = crate::confine::isolate()?;
     crate::confine::prepare_run_filter()?;
+    crate::confine::install_base_filter()?;
 
     let stdin = std::io::stdin();
     let control = stdin.as_fd();

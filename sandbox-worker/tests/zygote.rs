@@ -127,10 +127,12 @@ async fn zygote_child_runs_under_seccomp() {
         ..RunnerConfig::default()
     });
     let zygote = zygote_pid(&runner).await;
+    let zygote_status = std::fs::read_to_string(format!("/proc/{zygote}/status")).unwrap();
+    let zygote_filters = seccomp_filters(&zygote_status);
 
     let run = runner.run(common::request("hostile-infinite-loop", "note"));
     tokio::pin!(run);
-    let mut seccomp_modes = BTreeSet::new();
+    let mut child_filters = BTreeSet::new();
     let report = loop {
         tokio::select! {
             report = &mut run => break report.expect("the runner completes the run"),
@@ -138,8 +140,8 @@ async fn zygote_child_runs_under_seccomp() {
                 for child in common::children_of(zygote) {
                     let status = std::fs::read_to_string(format!("/proc/{child}/status"))
                         .unwrap_or_default();
-                    if let Some(mode) = status.lines().find_map(|line| line.strip_prefix("Seccomp:")) {
-                        seccomp_modes.insert(mode.trim().to_owned());
+                    if status_value(&status, "Seccomp") == Some("2") {
+                        child_filters.insert(seccomp_filters(&status));
                     }
                 }
             }
@@ -150,10 +152,30 @@ async fn zygote_child_runs_under_seccomp() {
         !matches!(report.outcome, RunOutcome::Ok { .. }),
         "{report:?}"
     );
+    // The zygote's base filter allows everything; a child that runs a
+    // plugin has stacked at least the run filter on it.
+    assert_eq!(status_value(&zygote_status, "Seccomp"), Some("2"));
+    assert_eq!(zygote_filters, 1, "the zygote has only its base filter");
     assert!(
-        seccomp_modes.contains("2"),
-        "no zygote child was seen in seccomp filter mode: {seccomp_modes:?}"
+        child_filters
+            .iter()
+            .any(|&filters| filters > zygote_filters),
+        "no zygote child was seen with a filter of its own: {child_filters:?}"
     );
+}
+
+/// The value of `field` in a `/proc/PID/status` text.
+fn status_value<'s>(status: &'s str, field: &str) -> Option<&'s str> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':').map(str::trim))
+}
+
+/// The number of seccomp filters a `/proc/PID/status` text reports.
+fn seccomp_filters(status: &str) -> u32 {
+    status_value(status, "Seccomp_filters")
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(0)
 }
 
 #[tokio::test]
