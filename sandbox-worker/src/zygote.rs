@@ -15,8 +15,10 @@
 //! its stdin, stdout and stderr with the three descriptors received with
 //! its spawn command, closes every other descriptor, and then runs the
 //! same code as an executed worker from there: read the request, rlimits,
-//! seccomp, run, respond, exit. The rlimits and seccomp filters apply to
-//! each child and never to the zygote, which must go on forking.
+//! seccomp, run, respond, exit. The rlimits and restricting seccomp
+//! filters apply to each child and never to the zygote, which must go on
+//! forking. The zygote's one filter allows every system call; it only makes
+//! attaching a child's filter cheaper (see `confine::install_base_filter`).
 //!
 //! The zygote holds deserialized plugins in slots (see [`PluginSlots`]);
 //! a spawn that names a slot hands that plugin to the child, which then
