@@ -194,14 +194,14 @@ pub(crate) fn install_run_filter() -> Result<()> {
 /// loading one of its arguments, so the kernel cannot tell its result from
 /// the system call number alone.
 ///
-/// When a filter is attached, the kernel (5.11 and later) records which
+/// When a filter is attached, the kernel (5.11 and later on x86-64) records which
 /// system calls the whole stack always allows, emulating the new filter
 /// for each number that the filters below always allow. With no filter
 /// below, that is every number, and the run filter's rule list is walked
 /// for each of them, with interrupts off, in every zygote child. Above this
 /// filter no number is always allowed, so children attach the run filter
-/// without that walk, and each of their system calls runs both filters,
-/// which the kernel compiles to native code.
+/// without that walk, and each of their system calls runs every filter,
+/// as native code where the kernel's BPF JIT is on.
 pub(crate) fn install_base_filter() -> Result<()> {
     let argument = u32::try_from(std::mem::offset_of!(libc::seccomp_data, args))
         .context("the offset of the system call arguments does not fit BPF")?;

@@ -226,8 +226,9 @@ async fn warm_child_has_no_new_privs() {
             .map(str::to_owned)
     };
 
-    // Inherited from the zygote. The rlimits and the seccomp filter come
-    // with the request (see `warm_child_installs_seccomp_filter`).
+    // Inherited from the zygote, like its allow-all base filter. The
+    // rlimits and the run filter come with the request (see
+    // `warm_child_installs_seccomp_filter`).
     assert_eq!(field("NoNewPrivs:").as_deref(), Some("1"), "{status}");
 }
 

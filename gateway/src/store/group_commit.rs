@@ -86,9 +86,10 @@ async fn write_batches(pool: SqlitePool, mut receiver: mpsc::Receiver<PendingIns
     }
 }
 
-/// Inserts every note of `batch` in one transaction and sends each caller
-/// its result after the commit. When the transaction itself fails, every
-/// caller gets that error.
+/// Inserts every note of `batch` and sends each caller its result after
+/// the commit: a batch of one as a statement of its own, a larger batch in
+/// one transaction. When that transaction itself fails, every caller gets
+/// that error.
 async fn commit_batch(pool: &SqlitePool, mut batch: Vec<PendingInsert>) {
     if batch.len() == 1
         && let Some(pending) = batch.pop()
