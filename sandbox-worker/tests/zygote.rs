@@ -162,14 +162,14 @@ async fn zygote_child_runs_under_seccomp() {
     );
 }
 
-/// The value of `field` in a `/proc/PID/status` text.
+/// Returns the value of `field` in a `/proc/PID/status` text.
 fn status_value<'s>(status: &'s str, field: &str) -> Option<&'s str> {
     status
         .lines()
         .find_map(|line| line.strip_prefix(field)?.strip_prefix(':').map(str::trim))
 }
 
-/// The number of seccomp filters a `/proc/PID/status` text reports.
+/// Returns the number of seccomp filters a `/proc/PID/status` text reports.
 fn seccomp_filters(status: &str) -> u32 {
     status_value(status, "Seccomp_filters")
         .and_then(|count| count.parse().ok())
