@@ -121,6 +121,10 @@ async fn commit_batch(pool: &SqlitePool, mut batch: Vec<PendingInsert>) {
 
 /// Runs the insert of a batch of one in its own implicit transaction, which
 /// commits when the statement ends.
+///
+/// NOTE: an error from that implicit commit (a failed WAL sync, say) leaves
+/// the outcome as unknown as a failed `COMMIT` does, though the caller gets
+/// `StoreError::Database`, which does not say so.
 async fn insert_alone(pool: &SqlitePool, pending: PendingInsert) {
     let result = match insert_one(pool, &pending).await {
         Ok(result) => result,
