@@ -60,6 +60,10 @@ const CRUD_BODY_BYTES: usize = 4 << 10;
 /// Concurrency levels of every load case.
 const CONCURRENCY: [usize; 2] = [1, 8];
 
+/// Package name of `plugins/template`, the near-empty plugin whose runs
+/// show the cost of a run apart from the plugin's work.
+const TEMPLATE_PLUGIN: &str = "my-plugin";
+
 #[tokio::main]
 async fn main() -> Result<()> {
     if std::env::args_os().nth(1).as_deref() == Some(bare::SERVE_FLAG.as_ref()) {
@@ -401,6 +405,34 @@ async fn http_section(cli: &Cli, binaries: &std::path::Path, corpus: &Corpus) ->
     Ok(())
 }
 
+/// Measures runs of `plugin_id` on `note_id` at each concurrency and
+/// prints one table row per level.
+async fn run_rows(
+    gateway: &Gateway,
+    note_id: &str,
+    plugin_id: &str,
+    size: usize,
+    duration: Duration,
+    get_throughput_at_8: Option<f64>,
+) -> Result<()> {
+    for concurrency in CONCURRENCY {
+        let runs = gateway
+            .measure_run(note_id, plugin_id, concurrency, duration)
+            .await?;
+        let versus_get = get_throughput_at_8
+            .map(|get| format!("{:.2}", runs.throughput() / get))
+            .unwrap_or_default();
+        println!(
+            "| {} | {concurrency} | {} | {} | {:.0} | {versus_get} |",
+            size_label(size),
+            micros(runs.median()),
+            micros(runs.p99()),
+            runs.throughput()
+        );
+    }
+    Ok(())
+}
+
 async fn plugin_runs_over_http(
     cli: &Cli,
     corpus: &Corpus,
@@ -423,30 +455,53 @@ async fn plugin_runs_over_http(
     );
     println!("| note | concurrency | median | p99 | throughput | / note get at 8 |");
     println!("|---|---:|---:|---:|---:|---:|");
-    let mut run_note = None;
+    let mut notes = Vec::new();
     for size in NOTE_SIZES {
         let note_id = gateway.create_note(&corpus.body(size)).await?;
-        for concurrency in CONCURRENCY {
-            let runs = gateway
-                .measure_run(&note_id, &plugin_id, concurrency, duration)
-                .await?;
-            let versus_get = get_throughput_at_8
-                .map(|get| format!("{:.2}", runs.throughput() / get))
-                .unwrap_or_default();
-            println!(
-                "| {} | {concurrency} | {} | {} | {:.0} | {versus_get} |",
-                size_label(size),
-                micros(runs.median()),
-                micros(runs.p99()),
-                runs.throughput()
-            );
-        }
-        if size == 4 << 10 {
-            run_note = Some(note_id);
-        }
+        run_rows(
+            gateway,
+            &note_id,
+            &plugin_id,
+            size,
+            duration,
+            get_throughput_at_8,
+        )
+        .await?;
+        notes.push((size, note_id));
     }
     println!();
 
+    // The template plugin counts lines and words, a few microseconds of
+    // work on these notes: its runs cost what isolation and HTTP cost.
+    let template_id = gateway
+        .upload_plugin(
+            TEMPLATE_PLUGIN,
+            sandnotes_bench::plugin_component(TEMPLATE_PLUGIN)?,
+        )
+        .await?;
+    println!("### Runs of a near-empty plugin\n");
+    println!(
+        "The same, with `plugins/template` (`{TEMPLATE_PLUGIN}`), which counts the lines \
+         and words of the note: what a run costs apart from the plugin's own work.\n"
+    );
+    println!("| note | concurrency | median | p99 | throughput | / note get at 8 |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (size, note_id) in notes.iter().filter(|(size, _)| *size <= 4 << 10) {
+        run_rows(
+            gateway,
+            note_id,
+            &template_id,
+            *size,
+            duration,
+            get_throughput_at_8,
+        )
+        .await?;
+    }
+    println!();
+
+    let run_note = notes
+        .into_iter()
+        .find_map(|(size, note_id)| (size == 4 << 10).then_some(note_id));
     if let Some(note_id) = run_note {
         let before = gateway.rss_kib()?;
         gateway

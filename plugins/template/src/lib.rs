@@ -26,15 +26,27 @@ pub struct Counts {
 /// Counts the lines of `text` and its words of at least `min_length`
 /// characters.
 pub fn count(text: &str, min_length: usize) -> Counts {
-    let words = text.split_whitespace().filter(|w| w.chars().count() >= min_length).count();
-    Counts { lines: text.lines().count(), words }
+    let words = text
+        .split_whitespace()
+        .filter(|w| w.chars().count() >= min_length)
+        .count();
+    Counts {
+        lines: text.lines().count(),
+        words,
+    }
 }
 
 fn run(args: Args) -> Result<Output, String> {
-    let options: Option<Options> = if args.is_empty() { None } else { Some(args.parse()?) };
+    let options: Option<Options> = if args.is_empty() {
+        None
+    } else {
+        Some(args.parse()?)
+    };
     let min_length = options.and_then(|o| o.min_length).unwrap_or(1);
     if !(1..=100).contains(&min_length) {
-        return Err(format!("invalid \"min_length\": {min_length}; expected an integer from 1 to 100"));
+        return Err(format!(
+            "invalid \"min_length\": {min_length}; expected an integer from 1 to 100"
+        ));
     }
 
     let body = note::body();
