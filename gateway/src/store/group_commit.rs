@@ -11,11 +11,20 @@
 //! round trips to the connection's thread when creates do not overlap. A
 //! caller that stops waiting does not withdraw its insert: the note is
 //! stored if its batch commits.
+//!
+//! The writer holds one pool connection while its inserts succeed. sqlx
+//! 0.8 pings each connection returned to its pool (`return_to_pool` in
+//! sqlx-core), which would cost one more round trip to the connection's
+//! thread per batch. After an error other than a constraint violation, the
+//! writer returns the connection, so that the ping tests it, and takes one
+//! again for the next batch.
 
 use std::sync::Arc;
 
+use sqlx::Connection;
 use sqlx::error::ErrorKind;
-use sqlx::sqlite::SqlitePool;
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{NoteRecord, StoreError};
@@ -81,42 +90,65 @@ impl NoteInserter {
 // timeout, but the waits were not measured.
 async fn write_batches(pool: SqlitePool, mut receiver: mpsc::Receiver<PendingInsert>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut held: Option<PoolConnection<Sqlite>> = None;
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        commit_batch(&pool, std::mem::take(&mut batch)).await;
+        let batch = std::mem::take(&mut batch);
+        let mut connection = match held.take() {
+            Some(connection) => connection,
+            None => match pool.acquire().await {
+                Ok(connection) => connection,
+                Err(error) => {
+                    fail_all(batch, error);
+                    continue;
+                }
+            },
+        };
+        if commit_batch(&mut connection, batch).await {
+            held = Some(connection);
+        }
     }
 }
 
 /// Inserts every note of `batch` and sends each caller its result after
 /// the commit: a batch of one as a statement of its own, a larger batch in
 /// one transaction. When that transaction itself fails, every caller gets
-/// that error.
-async fn commit_batch(pool: &SqlitePool, mut batch: Vec<PendingInsert>) {
+/// that error. Returns false after an error other than a constraint
+/// violation, when the writer should return `connection` to the pool.
+async fn commit_batch(connection: &mut SqliteConnection, mut batch: Vec<PendingInsert>) -> bool {
     if batch.len() == 1
         && let Some(pending) = batch.pop()
     {
-        return insert_alone(pool, pending).await;
+        return insert_alone(connection, pending).await;
     }
 
-    let mut transaction = match pool.begin().await {
+    let mut transaction = match connection.begin().await {
         Ok(transaction) => transaction,
-        Err(error) => return fail_all(batch, error),
+        Err(error) => {
+            fail_all(batch, error);
+            return false;
+        }
     };
 
     let mut results = Vec::with_capacity(batch.len());
     for pending in &batch {
         match insert_one(&mut *transaction, pending).await {
             Ok(result) => results.push(result),
-            Err(error) => return fail_all(batch, error),
+            Err(error) => {
+                fail_all(batch, error);
+                return false;
+            }
         }
     }
     if let Err(error) = transaction.commit().await {
-        return fail_all(batch, error);
+        fail_all(batch, error);
+        return false;
     }
 
     for (pending, result) in batch.into_iter().zip(results) {
         // A caller that stopped waiting has nothing to receive.
         let _ = pending.done.send(result);
     }
+    true
 }
 
 /// Runs the insert of a batch of one in its own implicit transaction, which
@@ -125,9 +157,9 @@ async fn commit_batch(pool: &SqlitePool, mut batch: Vec<PendingInsert>) {
 /// NOTE: an error from that implicit commit (a failed WAL sync, say) leaves
 /// the outcome as unknown as a failed `COMMIT` does, though the caller gets
 /// `StoreError::Database`, which does not say so.
-async fn insert_alone(pool: &SqlitePool, pending: PendingInsert) {
-    let result = match insert_one(pool, &pending).await {
-        Ok(result) => result,
+async fn insert_alone(connection: &mut SqliteConnection, pending: PendingInsert) -> bool {
+    let (result, trusted) = match insert_one(connection, &pending).await {
+        Ok(result) => (result, true),
         Err(error) => {
             tracing::error!(
                 error = %error,
@@ -135,11 +167,12 @@ async fn insert_alone(pool: &SqlitePool, pending: PendingInsert) {
                 user_id = %pending.note.owner,
                 "a note insert failed"
             );
-            Err(error.into())
+            (Err(error.into()), false)
         }
     };
     // A caller that stopped waiting has nothing to receive.
     let _ = pending.done.send(result);
+    trusted
 }
 
 /// Runs one insert, inside the shared transaction or alone. The inner
@@ -280,6 +313,74 @@ mod tests {
             matches!(result, Err(StoreError::WriterStopped)),
             "{result:?}"
         );
+    }
+
+    /// Opens a pool of two connections on a migrated database file and
+    /// adds one user; returns the pool, the user and the file's folder.
+    async fn pool_with_user() -> (SqlitePool, UserId, tempfile::TempDir) {
+        let folder = tempfile::tempdir().unwrap();
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(folder.path().join("notes.db"))
+            .create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .unwrap();
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .unwrap();
+        let owner = UserId::new_random();
+        sqlx::query(
+            "INSERT INTO users (id, username, password_hash, key_salt, created_at) \
+             VALUES (?, 'alice', 'hash', x'00', '2026-12-05T00:00:00Z')",
+        )
+        .bind(owner.as_uuid())
+        .execute(&pool)
+        .await
+        .unwrap();
+        (pool, owner, folder)
+    }
+
+    /// Connections of `pool` taken out, 200 ms after the call: sqlx
+    /// returns a connection to its pool in a task of its own, after a round
+    /// trip to the connection's thread.
+    async fn taken(pool: &SqlitePool) -> u32 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        pool.size() - u32::try_from(pool.num_idle()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn writer_keeps_its_connection_until_an_error() {
+        let (pool, owner, _folder) = pool_with_user().await;
+        let inserter = NoteInserter::start(pool.clone());
+
+        let first = inserter.insert(&note_of(owner), 10).await;
+        assert!(matches!(first, Ok(true)), "{first:?}");
+        assert_eq!(taken(&pool).await, 1, "the writer keeps its connection");
+
+        // A duplicate id is a constraint violation: the writer keeps the
+        // connection.
+        let stored = note_of(owner);
+        assert!(matches!(inserter.insert(&stored, 10).await, Ok(true)));
+        let duplicate = inserter.insert(&stored, 10).await;
+        assert!(
+            matches!(duplicate, Err(StoreError::Database(_))),
+            "{duplicate:?}"
+        );
+        assert_eq!(taken(&pool).await, 1);
+
+        // Without the table, the insert fails otherwise: the writer returns
+        // the connection to the pool.
+        sqlx::query("DROP TABLE notes")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let failed = inserter.insert(&note_of(owner), 10).await;
+        assert!(matches!(failed, Err(StoreError::Database(_))), "{failed:?}");
+        assert_eq!(taken(&pool).await, 0, "the writer returned its connection");
+        assert!(!inserter.is_stopped());
     }
 
     /// Queues three inserts before the writer starts, so they share one

@@ -18,8 +18,9 @@ use super::{
 use crate::ids::{NoteId, PluginId, UserId};
 
 /// Connections in the pool. SQLite allows one writer at a time; readers run in
-/// parallel in WAL mode.
-const MAX_CONNECTIONS: u32 = 4;
+/// parallel in WAL mode. The note writer keeps one of them (see
+/// `group_commit`), which leaves four to all other queries.
+const MAX_CONNECTIONS: u32 = 5;
 
 /// How long a writer waits for the database lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
