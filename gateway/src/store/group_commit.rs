@@ -315,6 +315,24 @@ mod tests {
         );
     }
 
+    /// Migrates the database of `pool` and adds one user; returns its id.
+    async fn migrate_and_add_user(pool: &SqlitePool) -> UserId {
+        sqlx::migrate!("./migrations/sqlite")
+            .run(pool)
+            .await
+            .unwrap();
+        let owner = UserId::new_random();
+        sqlx::query(
+            "INSERT INTO users (id, username, password_hash, key_salt, created_at) \
+             VALUES (?, 'alice', 'hash', x'00', '2026-12-05T00:00:00Z')",
+        )
+        .bind(owner.as_uuid())
+        .execute(pool)
+        .await
+        .unwrap();
+        owner
+    }
+
     /// Opens a pool of two connections on a migrated database file and
     /// adds one user; returns the pool, the user and the file's folder.
     async fn pool_with_user() -> (SqlitePool, UserId, tempfile::TempDir) {
@@ -327,19 +345,7 @@ mod tests {
             .connect_with(options)
             .await
             .unwrap();
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .unwrap();
-        let owner = UserId::new_random();
-        sqlx::query(
-            "INSERT INTO users (id, username, password_hash, key_salt, created_at) \
-             VALUES (?, 'alice', 'hash', x'00', '2026-12-05T00:00:00Z')",
-        )
-        .bind(owner.as_uuid())
-        .execute(&pool)
-        .await
-        .unwrap();
+        let owner = migrate_and_add_user(&pool).await;
         (pool, owner, folder)
     }
 
@@ -393,19 +399,7 @@ mod tests {
             .connect("sqlite::memory:")
             .await
             .unwrap();
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .unwrap();
-        let owner = UserId::new_random();
-        sqlx::query(
-            "INSERT INTO users (id, username, password_hash, key_salt, created_at) \
-             VALUES (?, 'alice', 'hash', x'00', '2026-12-05T00:00:00Z')",
-        )
-        .bind(owner.as_uuid())
-        .execute(&pool)
-        .await
-        .unwrap();
+        let owner = migrate_and_add_user(&pool).await;
         let stored = note_of(owner);
         sqlx::query(
             "INSERT INTO notes (id, owner_id, title_sealed, body_sealed, created_at, updated_at) \
