@@ -471,8 +471,8 @@ async fn plugin_runs_over_http(
     }
     println!();
 
-    // The template plugin counts lines and words, a few microseconds of
-    // work on these notes: its runs cost what isolation and HTTP cost.
+    // The template plugin only counts lines and words, so its runs show
+    // what isolation and HTTP cost.
     let template_id = gateway
         .upload_plugin(
             TEMPLATE_PLUGIN,
