@@ -37,7 +37,7 @@ pub struct RuntimeArgs {
     #[arg(long, env = "SANDNOTES_ZYGOTE_WARM_CHILDREN", default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=32))]
     pub zygote_warm_children: u16,
 
-    /// Plugin runs in progress at once. Default: the number of CPUs.
+    /// Plugin runs in progress at once. Default: two per CPU.
     #[arg(long, env = "SANDNOTES_MAX_CONCURRENT_RUNS")]
     pub max_concurrent_runs: Option<usize>,
 

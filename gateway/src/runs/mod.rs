@@ -50,13 +50,19 @@ pub struct RuntimeConfig {
 }
 
 impl RuntimeConfig {
-    /// Defaults with the cache under `data_dir/artifacts`.
+    /// Defaults with the cache under `data_dir/artifacts`. The runner
+    /// admits as many workers at once as there are run slots.
     pub fn with_data_dir(data_dir: &Path) -> Self {
+        let slots = SlotLimits::default();
+        let runner = RunnerConfig {
+            max_concurrent_workers: slots.max_concurrent,
+            ..RunnerConfig::default()
+        };
         Self {
-            runner: RunnerConfig::default(),
+            runner,
             guest: GuestLimits::default(),
             upload: UploadLimits::default(),
-            slots: SlotLimits::default(),
+            slots,
             cache_dir: data_dir.join("artifacts"),
             max_args_bytes: 64 * 1024,
         }
@@ -411,5 +417,22 @@ impl LogLineBody {
                 message: output::strip_control_characters(&line.message).replace('\n', " "),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_runner_admits_every_slot() {
+        let config = RuntimeConfig::with_data_dir(Path::new("data"));
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+
+        assert_eq!(config.slots.max_concurrent, cpus * slots::RUNS_PER_CPU);
+        assert_eq!(
+            config.runner.max_concurrent_workers,
+            config.slots.max_concurrent
+        );
     }
 }
