@@ -60,8 +60,9 @@ const CRUD_BODY_BYTES: usize = 4 << 10;
 /// Concurrency levels of every load case.
 const CONCURRENCY: [usize; 2] = [1, 8];
 
-/// Package name of `plugins/template`, the near-empty plugin whose runs
-/// show the cost of a run apart from the plugin's work.
+/// Name of the component that `plugin-build` writes for `plugins/template`,
+/// the near-empty plugin whose runs show what a run costs apart from the
+/// plugin's work.
 const TEMPLATE_PLUGIN: &str = "my-plugin";
 
 #[tokio::main]

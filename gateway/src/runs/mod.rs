@@ -43,6 +43,10 @@ pub struct RuntimeConfig {
     pub upload: UploadLimits,
     /// Concurrent runs and the queue in front of them.
     pub slots: SlotLimits,
+    /// Compile jobs at once, each within the runner's compile limits
+    /// (20 s of CPU and 2 GiB of address space by default). Default: the
+    /// number of CPUs.
+    pub max_concurrent_compiles: usize,
     /// Folder of the precompiled-code cache.
     pub cache_dir: PathBuf,
     /// Largest `args` value accepted, in bytes of JSON. Default 64 KiB.
@@ -53,6 +57,7 @@ impl RuntimeConfig {
     /// Defaults with the cache under `data_dir/artifacts`. The runner
     /// admits as many workers at once as there are run slots.
     pub fn with_data_dir(data_dir: &Path) -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
         let slots = SlotLimits::default();
         let runner = RunnerConfig {
             max_concurrent_workers: slots.max_concurrent,
@@ -63,6 +68,7 @@ impl RuntimeConfig {
             guest: GuestLimits::default(),
             upload: UploadLimits::default(),
             slots,
+            max_concurrent_compiles: cpus,
             cache_dir: data_dir.join("artifacts"),
             max_args_bytes: 64 * 1024,
         }
@@ -145,6 +151,9 @@ pub struct PluginRuntime {
     pub sandbox_layers: SandboxLayers,
     /// One lock per digest being compiled, so concurrent misses compile once.
     compiling: Mutex<HashMap<PluginDigest, Arc<tokio::sync::Mutex<()>>>>,
+    /// Bounds concurrent compile jobs, which take the runner's workers
+    /// that runs use as well.
+    compile_permits: tokio::sync::Semaphore,
     /// Becomes `true` once, at shutdown; runs still going are then cancelled.
     cancel: tokio::sync::watch::Sender<bool>,
 }
@@ -178,6 +187,7 @@ impl PluginRuntime {
             max_args_bytes: config.max_args_bytes,
             sandbox_layers,
             compiling: Mutex::new(HashMap::new()),
+            compile_permits: tokio::sync::Semaphore::new(config.max_concurrent_compiles.max(1)),
             cancel: tokio::sync::watch::Sender::new(false),
         })
     }
@@ -322,6 +332,9 @@ impl PluginRuntime {
             sandbox.job = "compile",
             plugin.sha256 = %digest,
         );
+        // The semaphore is never closed, so `acquire` always returns a
+        // permit.
+        let _permit = self.compile_permits.acquire().await.ok();
         self.runner.compile(component).instrument(span).await
     }
 
@@ -425,11 +438,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_runner_admits_every_slot() {
+    fn default_limits_admit_every_slot() {
         let config = RuntimeConfig::with_data_dir(Path::new("data"));
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
 
         assert_eq!(config.slots.max_concurrent, cpus * slots::RUNS_PER_CPU);
+        assert_eq!(config.max_concurrent_compiles, cpus);
         assert_eq!(
             config.runner.max_concurrent_workers,
             config.slots.max_concurrent

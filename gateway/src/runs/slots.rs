@@ -2,10 +2,10 @@
 //! bounded number wait briefly, and the rest are turned away at once.
 //!
 //! Each run occupies a worker process and up to its CPU limit (2 s by
-//! default), so the gateway admits at most `max_concurrent` at a time. A request that finds every slot
-//! taken waits up to `queue_wait` in a queue of at most `max_queued`; after
-//! that, or when the queue is full, it gets [`Busy`] and the API returns 503
-//! with `Retry-After`.
+//! default), so the gateway admits at most `max_concurrent` at a time. A
+//! request that finds every slot taken waits up to `queue_wait` in a queue
+//! of at most `max_queued`; after that, or when the queue is full, it gets
+//! [`Busy`] and the API returns 503 with `Retry-After`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

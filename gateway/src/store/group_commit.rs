@@ -12,12 +12,13 @@
 //! caller that stops waiting does not withdraw its insert: the note is
 //! stored if its batch commits.
 //!
-//! The writer holds one pool connection while its inserts succeed. sqlx
+//! The writer keeps one pool connection while its inserts succeed. sqlx
 //! 0.8 pings each connection returned to its pool (`return_to_pool` in
 //! sqlx-core), which would cost one more round trip to the connection's
 //! thread per batch. After an error other than a constraint violation, the
-//! writer returns the connection, so that the ping tests it, and takes one
-//! again for the next batch.
+//! writer closes the connection, whose transaction state it can no longer
+//! trust, and takes another one for the next batch. When the pool is
+//! closed, the writer gives its connection back at once.
 
 use std::sync::Arc;
 
@@ -90,10 +91,22 @@ impl NoteInserter {
 // timeout, but the waits were not measured.
 async fn write_batches(pool: SqlitePool, mut receiver: mpsc::Receiver<PendingInsert>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    let mut held: Option<PoolConnection<Sqlite>> = None;
-    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    let mut writer_connection: Option<PoolConnection<Sqlite>> = None;
+    loop {
+        let received = tokio::select! {
+            received = receiver.recv_many(&mut batch, MAX_BATCH) => received,
+            () = pool.close_event(), if writer_connection.is_some() => {
+                // Dropped into a closed pool, the connection is closed.
+                writer_connection = None;
+                continue;
+            }
+        };
+        if received == 0 {
+            break;
+        }
+
         let batch = std::mem::take(&mut batch);
-        let mut connection = match held.take() {
+        let mut connection = match writer_connection.take() {
             Some(connection) => connection,
             None => match pool.acquire().await {
                 Ok(connection) => connection,
@@ -104,7 +117,9 @@ async fn write_batches(pool: SqlitePool, mut receiver: mpsc::Receiver<PendingIns
             },
         };
         if commit_batch(&mut connection, batch).await {
-            held = Some(connection);
+            writer_connection = Some(connection);
+        } else {
+            connection.close_on_drop();
         }
     }
 }
@@ -113,7 +128,7 @@ async fn write_batches(pool: SqlitePool, mut receiver: mpsc::Receiver<PendingIns
 /// the commit: a batch of one as a statement of its own, a larger batch in
 /// one transaction. When that transaction itself fails, every caller gets
 /// that error. Returns false after an error other than a constraint
-/// violation, when the writer should return `connection` to the pool.
+/// violation, when the writer should close `connection`.
 async fn commit_batch(connection: &mut SqliteConnection, mut batch: Vec<PendingInsert>) -> bool {
     if batch.len() == 1
         && let Some(pending) = batch.pop()
@@ -241,6 +256,8 @@ fn fail_all(batch: Vec<PendingInsert>, error: sqlx::Error) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use sqlx::sqlite::SqlitePoolOptions;
 
     use super::*;
@@ -353,8 +370,20 @@ mod tests {
     /// returns a connection to its pool in a task of its own, after a round
     /// trip to the connection's thread.
     async fn taken(pool: &SqlitePool) -> u32 {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
         pool.size() - u32::try_from(pool.num_idle()).unwrap()
+    }
+
+    /// Waits up to 5 s for `pool` to have `size` connections open; returns
+    /// the last count.
+    async fn open_connections(pool: &SqlitePool, size: u32) -> u32 {
+        for _ in 0..500 {
+            if pool.size() == size {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        pool.size()
     }
 
     #[tokio::test]
@@ -377,16 +406,45 @@ mod tests {
         );
         assert_eq!(taken(&pool).await, 1);
 
-        // Without the table, the insert fails otherwise: the writer returns
-        // the connection to the pool.
-        sqlx::query("DROP TABLE notes")
+        // Without the table, the insert fails otherwise: the writer closes
+        // the connection, leaving the test's idle one.
+        sqlx::query("ALTER TABLE notes RENAME TO notes_away")
             .execute(&pool)
             .await
             .unwrap();
         let failed = inserter.insert(&note_of(owner), 10).await;
         assert!(matches!(failed, Err(StoreError::Database(_))), "{failed:?}");
-        assert_eq!(taken(&pool).await, 0, "the writer returned its connection");
+        assert_eq!(
+            open_connections(&pool, 1).await,
+            1,
+            "the writer closed its connection"
+        );
         assert!(!inserter.is_stopped());
+
+        // The next insert runs on a new connection.
+        sqlx::query("ALTER TABLE notes_away RENAME TO notes")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let next = inserter.insert(&note_of(owner), 10).await;
+        assert!(matches!(next, Ok(true)), "{next:?}");
+    }
+
+    #[tokio::test]
+    async fn writer_gives_back_connection_on_close() {
+        let (pool, owner, _folder) = pool_with_user().await;
+        let inserter = NoteInserter::start(pool.clone());
+        let inserted = inserter.insert(&note_of(owner), 10).await;
+        assert!(matches!(inserted, Ok(true)), "{inserted:?}");
+
+        let closed = tokio::time::timeout(Duration::from_secs(5), pool.close()).await;
+
+        assert!(closed.is_ok(), "closing the pool timed out");
+        assert_eq!(
+            open_connections(&pool, 0).await,
+            0,
+            "the writer's connection stayed open"
+        );
     }
 
     /// Queues three inserts before the writer starts, so they share one
