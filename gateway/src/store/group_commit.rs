@@ -106,9 +106,11 @@ async fn write_batches(pool: SqlitePool, mut receiver: mpsc::Receiver<PendingIns
         }
 
         let batch = std::mem::take(&mut batch);
+        // A kept connection is not used once the pool is closed, so that
+        // inserts fail as every other query does.
         let mut connection = match writer_connection.take() {
-            Some(connection) => connection,
-            None => match pool.acquire().await {
+            Some(connection) if !pool.is_closed() => connection,
+            _ => match pool.acquire().await {
                 Ok(connection) => connection,
                 Err(error) => {
                     fail_all(batch, error);
@@ -445,6 +447,8 @@ mod tests {
             0,
             "the writer's connection stayed open"
         );
+        let after_close = inserter.insert(&note_of(owner), 10).await;
+        assert!(after_close.is_err(), "{after_close:?}");
     }
 
     /// Queues three inserts before the writer starts, so they share one
