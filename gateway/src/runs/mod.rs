@@ -151,8 +151,8 @@ pub struct PluginRuntime {
     pub sandbox_layers: SandboxLayers,
     /// One lock per digest being compiled, so concurrent misses compile once.
     compiling: Mutex<HashMap<PluginDigest, Arc<tokio::sync::Mutex<()>>>>,
-    /// Bounds concurrent compile jobs, which take the runner's workers
-    /// that runs use as well.
+    /// Permits that bound concurrent compile jobs, which take the same
+    /// runner workers as runs.
     compile_permits: tokio::sync::Semaphore,
     /// Becomes `true` once, at shutdown; runs still going are then cancelled.
     cancel: tokio::sync::watch::Sender<bool>,

@@ -24,12 +24,11 @@ pub struct SlotLimits {
     pub queue_wait: Duration,
 }
 
-/// Default runs in progress per CPU. A run spends part of its time waiting
-/// on pipes, the zygote and the database, and a second run per CPU uses
-/// that time. Side by side on 2 cores, four runs at once served 1.22 times
-/// the runs per second of two, for text-analyzer and for a near-empty
-/// plugin. A run that used up its default fuel took 0.15 to 0.23 s there,
-/// one at a time, so two per CPU stay well within the 2 s deadline.
+/// Default runs in progress per CPU. A second run per CPU uses the time a
+/// run waits on pipes, the zygote and the database: on 2 cores, four at once
+/// served 1.22 times the runs per second of two (see BENCHMARKS.md). A run
+/// that used up its default fuel took 0.15 to 0.23 s there, well within the
+/// 2 s deadline.
 pub const RUNS_PER_CPU: usize = 2;
 
 impl Default for SlotLimits {

@@ -368,9 +368,9 @@ mod tests {
         (pool, owner, folder)
     }
 
-    /// Connections of `pool` taken out, 200 ms after the call: sqlx
-    /// returns a connection to its pool in a task of its own, after a round
-    /// trip to the connection's thread.
+    /// Returns how many connections of `pool` are taken out, 200 ms after
+    /// the call, because sqlx returns a connection to its pool in a task of
+    /// its own, after a round trip to the connection's thread.
     async fn taken(pool: &SqlitePool) -> u32 {
         tokio::time::sleep(Duration::from_millis(200)).await;
         pool.size() - u32::try_from(pool.num_idle()).unwrap()
